@@ -1,0 +1,42 @@
+"""Shared start-up checks for flags: a bad value fails before any work starts, with a message naming the flag."""
+
+from __future__ import annotations
+
+from absl import flags
+
+
+def register_range(name: str, lower: float | None = None, upper: float | None = None,
+                   lower_inclusive: bool = True, flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """Requires `lower <= --name <= upper` (or strict bounds); None means unbounded."""
+
+    def check(value: float | None) -> bool:
+        if value is None:
+            return True
+        if lower is not None and (value < lower or (not lower_inclusive and value == lower)):
+            return False
+        return upper is None or value <= upper
+
+    low = "" if lower is None else (f"{'>=' if lower_inclusive else '>'} {lower}")
+    high = "" if upper is None else f"<= {upper}"
+    bounds = " and ".join(b for b in (low, high) if b)
+    flags.register_validator(name, check, message=f"--{name} must be {bounds}", flag_values=flag_values)
+
+
+def register_multiple_of(name: str, divisor: int, why: str, flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """Requires `--name` to be a positive multiple of `divisor`; `why` says which part needs it."""
+    flags.register_validator(
+        name,
+        lambda value: value is None or (value > 0 and value % divisor == 0),
+        message=f"--{name} must be a positive multiple of {divisor} ({why})",
+        flag_values=flag_values,
+    )
+
+
+def register_choice_list(name: str, choices: tuple[str, ...], flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """Requires every element of a list flag to be one of `choices`."""
+    flags.register_validator(
+        name,
+        lambda values: values is None or all(v in choices for v in values),
+        message=f"--{name} elements must be among {', '.join(choices)}",
+        flag_values=flag_values,
+    )

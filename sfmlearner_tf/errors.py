@@ -1,0 +1,17 @@
+"""Error types with messages that name the offending file, variable or flag."""
+
+
+class SfmLearnerError(Exception):
+    """Base class of the project's errors."""
+
+
+class DataError(SfmLearnerError):
+    """A data file is missing, corrupt or malformed (the message names the file and the problem)."""
+
+
+class CheckpointError(SfmLearnerError):
+    """A checkpoint is missing or does not match the model (the message lists every offending variable)."""
+
+
+class ConfigError(SfmLearnerError):
+    """A configuration value is out of range or inconsistent with another one."""
