@@ -10,8 +10,9 @@ from typing import TextIO
 class ProgressReporter:
     """Prints `label: done/total (rate/s, ETA ...)` at most every `every_s` seconds, and once at the end."""
 
-    def __init__(self, total: int, label: str, every_s: float = 10.0, stream: TextIO | None = None,
-                 unit: str = "items") -> None:
+    def __init__(
+        self, total: int, label: str, every_s: float = 10.0, stream: TextIO | None = None, unit: str = "items"
+    ) -> None:
         self.total = total
         self.label = label
         self.every_s = every_s
@@ -36,7 +37,8 @@ class ProgressReporter:
         rate = self.done / elapsed
         remaining = (self.total - self.done) / rate if rate > 0 else float("inf")
         eta = format_duration(remaining) if remaining != float("inf") else "?"
-        text = f"{self.label}: {self.done}/{self.total} {self.unit} ({rate:.2f}/s, elapsed {format_duration(elapsed)}, ETA {eta})"
+        timing = f"{rate:.2f}/s, elapsed {format_duration(elapsed)}, ETA {eta}"
+        text = f"{self.label}: {self.done}/{self.total} {self.unit} ({timing})"
         return f"{text} {extra}".rstrip()
 
 
