@@ -1,0 +1,62 @@
+"""Median seconds per train step after warm-up: batch 4, 128x416, 3 frames; boundary loss on/off x XLA on/off.
+
+    python -m benchmarks.train_step [--repeats 5] [--height 128 --width 416]
+
+Prints one JSON line (see benchmarks/bench_utils.emit).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import tensorflow as tf
+
+from benchmarks.bench_utils import emit, median_seconds
+from sfmlearner_tf.training import TrainConfig, TrainStep, build_state, loss_config
+
+
+def synthetic_batch(batch: int, height: int, width: int, seq_length: int, boundary: bool) -> dict[str, tf.Tensor]:
+    """Random uint8 frames, KITTI-like intrinsics per scale and (optionally) a random boundary image."""
+    rng = np.random.default_rng(0)
+    k = np.array([[0.58 * width, 0, width / 2], [0, 1.92 * height, height / 2], [0, 0, 1]], np.float32)
+    scales = np.stack([k / np.array([[2.0**s], [2.0**s], [1.0]], np.float32) for s in range(4)])
+    out = {"tgt_image": tf.constant(rng.integers(0, 256, (batch, height, width, 3), dtype=np.uint8)),
+           "src_image_stack": tf.constant(rng.integers(0, 256, (batch, height, width, 3 * (seq_length - 1)),
+                                                       dtype=np.uint8)),
+           "intrinsics": tf.constant(np.broadcast_to(scales, (batch, 4, 3, 3)).copy())}
+    if boundary:
+        out["boundary"] = tf.constant(rng.random((batch, height, width, 1), dtype=np.float32))
+    return out
+
+
+def time_step(config: TrainConfig, repeats: int) -> float:
+    """Median seconds of one train step (2 untimed warm-up steps include tracing and compilation)."""
+    state = build_state(config)
+    step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, loss_config(config),
+                     jit_compile=config.jit_compile)
+    batch = synthetic_batch(config.batch_size, config.img_height, config.img_width, config.seq_length,
+                            config.with_boundary)
+    return median_seconds(lambda: float(step(batch)["total"]), warmup=2, repeats=repeats)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--height", type=int, default=128)
+    parser.add_argument("--width", type=int, default=416)
+    parser.add_argument("--batch_size", type=int, default=4)
+    args = parser.parse_args()
+    results = {}
+    for lambda_seg in (0.0, 2.5):
+        for jit in (False, True):
+            config = TrainConfig(img_height=args.height, img_width=args.width, batch_size=args.batch_size,
+                                 lambda_seg=lambda_seg, jit_compile=jit)
+            key = f"boundary_{'on' if lambda_seg else 'off'}_xla_{'on' if jit else 'off'}"
+            results[key] = round(time_step(config, args.repeats), 4)
+    emit("train_step", seconds_per_step=results, batch_size=args.batch_size, img_height=args.height,
+         img_width=args.width, seq_length=3, repeats=args.repeats)
+
+
+if __name__ == "__main__":
+    main()

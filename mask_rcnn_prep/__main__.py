@@ -1,0 +1,5 @@
+"""`python -m mask_rcnn_prep` runs the boundary program."""
+
+from mask_rcnn_prep.app import main
+
+main()

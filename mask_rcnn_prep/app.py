@@ -1,0 +1,28 @@
+"""Entry point of sfm-mask-rcnn-prep: parse flags, build the config, run one library function."""
+
+from __future__ import annotations
+
+from absl import app
+
+from flags import mask_rcnn_prep as prep_flags
+from mask_rcnn_prep.boundary_job import run_boundary_job
+from mask_rcnn_prep.show_detections import ShowConfig, show_detections
+
+
+def _run(argv: list[str]) -> None:
+    del argv
+    config = prep_flags.config_from_flags()
+    if isinstance(config, ShowConfig):
+        print(show_detections(config))
+    else:
+        run_boundary_job(config)
+
+
+def main() -> None:
+    """Console script `sfm-mask-rcnn-prep`."""
+    prep_flags.define_flags()
+    app.run(_run)
+
+
+if __name__ == "__main__":
+    main()

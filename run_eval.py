@@ -1,0 +1,28 @@
+"""sfm-eval: Eigen-split depth evaluation (--split=eigen) or odometry pose ATE (--split=odometry --test_seq=N).
+
+Reads flags (flags/eval.py), runs sfmlearner_tf.evaluation, prints the table in the original's column order;
+the JSON with all numbers goes to --output_dir.
+"""
+
+from __future__ import annotations
+
+from absl import app
+
+import flags.eval as eval_flags
+from sfmlearner_tf.evaluation import DepthEvalConfig, evaluate_depth, evaluate_pose
+
+
+def _run(argv: list[str]) -> None:
+    del argv
+    config = eval_flags.config_from_flags()
+    result = evaluate_depth(config) if isinstance(config, DepthEvalConfig) else evaluate_pose(config)
+    print(result["table"])
+
+
+def main() -> None:
+    """Console entry point (sfm-eval)."""
+    app.run(_run)
+
+
+if __name__ == "__main__":
+    main()

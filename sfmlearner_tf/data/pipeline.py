@@ -1,0 +1,233 @@
+"""The tf.data training input (the original's DataLoader, SPEC section 6), from the folder of prepared samples or
+from the TFDS data set built from it.
+
+Per sample: read the stacked JPEG and its K (from `_cam.txt`, or the TFDS record), decode (in parallel, with a
+checked decode that names the file when the JPEG is corrupt), check the width, split into target, sources
+(channel-stacked: the frames before the target, then those after it) and the optional boundary panel.
+Per batch (drop remainder): the original's augmentation with one draw shared by the batch (the boundary goes
+through the same scale and crop), images cast back to uint8 by truncation, then K at 4 scales.
+One pass over the split per iteration; the trainer repeats it (each repetition reshuffles and redraws).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import tensorflow as tf
+
+from sfmlearner_tf.data.augmentation import multi_scale_intrinsics, random_scale_and_crop
+from sfmlearner_tf.data.samples import cam_path_for, panel_count, read_cam_file, sample_size
+from sfmlearner_tf.errors import ConfigError, DataError
+
+SOURCES = ("folder", "tfds")
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+CAM_LINE_PATTERN = rf"\s*{_NUMBER}(?:\s*,\s*{_NUMBER}){{8}}\s*"
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Input pipeline settings. source "folder" reads `<dataset_dir>/<split>.txt`; "tfds" reads the TFDS data set
+    (tfds_builder.PreparedSamples) from tfds_data_dir. tfds_shuffle_buffer bounds the shuffle of TFDS records
+    (the folder source shuffles the whole file list, as the original). exact_intrinsics fixes the original's
+    K update in the augmentation (see augmentation.py; off by default for faithfulness)."""
+
+    dataset_dir: str
+    batch_size: int = 4
+    img_height: int = 128
+    img_width: int = 416
+    seq_length: int = 3
+    num_scales: int = 4
+    with_boundary: bool = False
+    augment: bool = True
+    shuffle: bool = True
+    seed: int = 8964
+    split: str = "train"
+    source: str = "folder"
+    tfds_data_dir: str = ""
+    tfds_shuffle_buffer: int = 4096
+    exact_intrinsics: bool = False
+    num_parallel_calls: int = tf.data.AUTOTUNE
+
+
+def read_split_list(dataset_dir: str | Path, split: str) -> list[tuple[str, str]]:
+    """(folder, frame) pairs of `<dataset_dir>/<split>.txt`, errors naming the file and line."""
+    path = Path(dataset_dir) / f"{split}.txt"
+    if not path.is_file():
+        raise DataError(f"{path}: sample list not found (run sfm-prepare-data first, or check --dataset_dir)")
+    entries = []
+    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split()
+        if len(fields) != 2:
+            raise DataError(f"{path}:{line_no}: expected '<folder> <frame>', got {line!r}")
+        entries.append((fields[0], fields[1]))
+    if not entries:
+        raise DataError(f"{path}: sample list is empty")
+    return entries
+
+
+def _fail(message: str, name: tf.Tensor, *details: tf.Tensor) -> tf.Operation:
+    """An assertion that always fails at run time, carrying the sample's name (usable inside tf.data)."""
+    return tf.debugging.Assert(tf.strings.length(name) < 0, [message, name, *details])
+
+
+def _parse_cam(text: tf.Tensor, cam_path: tf.Tensor) -> tf.Tensor:
+    valid = tf.strings.regex_full_match(text, CAM_LINE_PATTERN)
+    with tf.control_dependencies([tf.debugging.Assert(valid, ["malformed camera file (need 9 numbers):", cam_path])]):
+        values = tf.strings.to_number(tf.strings.split(tf.strings.strip(text), ","), tf.float32)
+    return tf.reshape(values, [3, 3])
+
+
+def _read_folder_sample(jpg_path: tf.Tensor, cam_path: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    return jpg_path, tf.io.read_file(jpg_path), _parse_cam(tf.io.read_file(cam_path), cam_path)
+
+
+def checked_decode(name: tf.Tensor, contents: tf.Tensor, intrinsics: tf.Tensor) -> tf.data.Dataset:
+    """A one-element dataset with the decoded JPEG, or a failure naming the sample when it cannot be decoded.
+
+    tf.io.decode_jpeg's own error does not say which file failed; the decode runs in a nested dataset whose error
+    is swallowed (`ignore_errors`), and an empty result falls through to an assertion carrying `name`.
+    """
+    decoded = tf.data.Dataset.from_tensors((name, contents, intrinsics)).map(
+        lambda n, c, k: (n, tf.io.decode_jpeg(c, channels=3), k)).ignore_errors()
+
+    def fail(n: tf.Tensor, k: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        with tf.control_dependencies([_fail("corrupt JPEG (cannot be decoded):", n)]):
+            return tf.identity(n), tf.zeros([0, 0, 3], tf.uint8), k
+
+    return decoded.concatenate(tf.data.Dataset.from_tensors((name, intrinsics)).map(fail)).take(1)
+
+
+class _Unpacker:
+    """Checks a decoded sample's size and splits it into target, source stack and boundary (SPEC section 6)."""
+
+    def __init__(self, config: PipelineConfig) -> None:
+        self.config = config
+
+    def __call__(self, name: tf.Tensor, image: tf.Tensor, intrinsics: tf.Tensor) -> dict[str, tf.Tensor]:
+        c = self.config
+        height, width = tf.shape(image)[0], tf.shape(image)[1]
+        frames_w, panel_w = c.seq_length * c.img_width, (c.seq_length + 1) * c.img_width
+        size_ok = tf.logical_and(tf.equal(height, c.img_height),
+                                 tf.logical_or(tf.equal(width, frames_w), tf.equal(width, panel_w)))
+        checks = [tf.debugging.Assert(size_ok, [f"sample size must be {c.img_height} x {frames_w} or x {panel_w} "
+                                                "(check --img_height/--img_width/--seq_length):", name,
+                                                "height", height, "width", width])]
+        if c.with_boundary:
+            checks.append(tf.debugging.Assert(tf.equal(width, panel_w),
+                                              ["sample has no boundary panel (with_boundary is on):", name]))
+        with tf.control_dependencies(checks):
+            image = tf.identity(image)
+        panels = [image[:, i * c.img_width:(i + 1) * c.img_width, :] for i in range(c.seq_length + c.with_boundary)]
+        target_index = (c.seq_length - 1) // 2
+        sources = panels[:target_index] + panels[target_index + 1: c.seq_length]
+        sample = {
+            "tgt_image": tf.ensure_shape(panels[target_index], [c.img_height, c.img_width, 3]),
+            "src_image_stack": tf.ensure_shape(tf.concat(sources, axis=2),
+                                               [c.img_height, c.img_width, 3 * (c.seq_length - 1)]),
+            "intrinsics": tf.ensure_shape(intrinsics, [3, 3]),
+        }
+        if c.with_boundary:
+            grey = tf.reduce_mean(tf.cast(panels[c.seq_length], tf.float32), axis=2, keepdims=True)
+            sample["boundary"] = tf.ensure_shape(grey / 255.0, [c.img_height, c.img_width, 1])
+        return sample
+
+
+def _augment(batch: dict[str, tf.Tensor], seed: tf.Tensor, exact: bool) -> dict[str, tf.Tensor]:
+    """Scale and crop target, sources and boundary jointly; images back to uint8 by truncation."""
+    parts = [tf.cast(batch["tgt_image"], tf.float32), tf.cast(batch["src_image_stack"], tf.float32)]
+    if "boundary" in batch:
+        parts.append(batch["boundary"])
+    channels = [p.shape[-1] for p in parts]
+    stacked, intrinsics = random_scale_and_crop(tf.concat(parts, axis=3), batch["intrinsics"], seed, exact)
+    split = tf.split(stacked, channels, axis=3)
+    out = {"tgt_image": tf.cast(split[0], tf.uint8), "src_image_stack": tf.cast(split[1], tf.uint8),
+           "intrinsics": intrinsics}
+    if "boundary" in batch:
+        out["boundary"] = split[2]
+    return out
+
+
+def _folder_records(config: PipelineConfig) -> tf.data.Dataset:
+    root = Path(config.dataset_dir)
+    entries = read_split_list(root, config.split)
+    jpgs = [str(root / folder / f"{frame}.jpg") for folder, frame in entries]
+    cams = [str(cam_path_for(path)) for path in jpgs]
+    paths = tf.data.Dataset.from_tensor_slices((jpgs, cams))
+    if config.shuffle:
+        paths = paths.shuffle(len(jpgs), seed=config.seed, reshuffle_each_iteration=True)
+    return paths.map(_read_folder_sample, num_parallel_calls=config.num_parallel_calls)
+
+
+def _tfds_records(config: PipelineConfig) -> tf.data.Dataset:
+    from sfmlearner_tf.data.tfds_builder import load_prepared_records
+
+    records = load_prepared_records(config.tfds_data_dir, config.split, shuffle_files=config.shuffle, seed=config.seed)
+    if config.shuffle:
+        records = records.shuffle(config.tfds_shuffle_buffer, seed=config.seed, reshuffle_each_iteration=True)
+    return records.map(lambda r: (r["sample_id"], r["image"], r["intrinsics"]))
+
+
+def make_dataset(config: PipelineConfig) -> tf.data.Dataset:
+    """One epoch of batches: uint8 "tgt_image" [B,H,W,3], "src_image_stack" [B,H,W,3(L-1)], float32
+    "intrinsics" [B,num_scales,3,3] and, with_boundary, float32 "boundary" [B,H,W,1] in [0, 1]."""
+    if config.source not in SOURCES:
+        raise ConfigError(f"pipeline source must be one of {SOURCES}, got {config.source!r}")
+    records = _folder_records(config) if config.source == "folder" else _tfds_records(config)
+    samples = records.interleave(checked_decode, cycle_length=4, block_length=1,
+                                 num_parallel_calls=config.num_parallel_calls, deterministic=True)
+    samples = samples.map(_Unpacker(config), num_parallel_calls=config.num_parallel_calls)
+    batches = samples.batch(config.batch_size, drop_remainder=True)
+    if config.augment:
+        draws = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
+        batches = tf.data.Dataset.zip(batches, draws).map(
+            lambda batch, r: _augment(batch, tf.stack([r, tf.constant(config.seed, tf.int64)]),
+                                      config.exact_intrinsics),
+            num_parallel_calls=config.num_parallel_calls)
+
+    def scale_intrinsics(batch: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        return {**batch, "intrinsics": multi_scale_intrinsics(batch["intrinsics"], config.num_scales)}
+
+    return batches.map(scale_intrinsics).prefetch(tf.data.AUTOTUNE)
+
+
+def num_samples(config: PipelineConfig) -> int:
+    """Samples in the configured split."""
+    if config.source == "tfds":
+        from sfmlearner_tf.data.tfds_builder import prepared_split_size
+
+        return prepared_split_size(config.tfds_data_dir, config.split)
+    return len(read_split_list(config.dataset_dir, config.split))
+
+
+def steps_per_epoch(config: PipelineConfig) -> int:
+    """Batches per pass over the split (remainder dropped), as the original's N // batch_size."""
+    return num_samples(config) // config.batch_size
+
+
+def check_dataset(config: PipelineConfig) -> None:
+    """Cheap start-up check: the list exists and is well-formed, and its first sample has a readable cam file
+    and a JPEG of the right size (with a boundary panel if with_boundary). Raises DataError naming the file."""
+    if config.source == "tfds":
+        if num_samples(config) < config.batch_size:
+            raise DataError(f"{config.tfds_data_dir}: TFDS split {config.split!r} has fewer samples than one batch")
+        return
+    entries = read_split_list(config.dataset_dir, config.split)
+    if len(entries) < config.batch_size:
+        raise DataError(f"{Path(config.dataset_dir) / (config.split + '.txt')}: {len(entries)} samples, fewer than "
+                        f"one batch of {config.batch_size}")
+    folder, frame = entries[0]
+    jpg = Path(config.dataset_dir) / folder / f"{frame}.jpg"
+    read_cam_file(cam_path_for(jpg))
+    size = sample_size(jpg)
+    if size is None:
+        raise DataError(f"{jpg}: sample image missing or not a JPEG")
+    width, height = size
+    if height != config.img_height:
+        raise DataError(f"{jpg}: sample height {height} differs from img_height {config.img_height}")
+    panels = panel_count(width, config.seq_length, config.img_width, jpg)
+    if config.with_boundary and panels == config.seq_length:
+        raise DataError(f"{jpg}: sample has no boundary panel but with_boundary is on "
+                        "(prepare with --boundary_source, or run the Mask R-CNN boundary program)")

@@ -1,0 +1,132 @@
+"""The prepared-sample format (SPEC section 6 and section 11): one JPEG per sample holding seq_length frames side
+by side in time order (target in the middle), optionally followed by one boundary panel, and a `_cam.txt` file.
+
+Writing follows the original exactly: PIL's JPEG encoder at its default quality (75, 4:2:0 chroma subsampling),
+as `scipy.misc.imsave` did, and the camera line `fx,0.,cx,0.,fy,cy,0.,0.,1.` with `%f` and no newline.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, JpegImagePlugin, UnidentifiedImageError
+
+from sfmlearner_tf.data.boundary import boundary_panel_rgb
+from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.io_utils import atomic_save_image, atomic_write_bytes, atomic_write_text
+
+
+def cam_path_for(jpg_path: str | os.PathLike) -> Path:
+    """`<dir>/<frame>.jpg` -> `<dir>/<frame>_cam.txt`."""
+    jpg_path = Path(jpg_path)
+    return jpg_path.with_name(f"{jpg_path.stem}_cam.txt")
+
+
+def format_cam_line(intrinsics: np.ndarray) -> str:
+    """The original's camera line: `fx,0.,cx,0.,fy,cy,0.,0.,1.` with `%f` (6 decimals), no trailing newline."""
+    k = intrinsics
+    return "%f,0.,%f,0.,%f,%f,0.,0.,1." % (k[0, 0], k[0, 2], k[1, 1], k[1, 2])  # noqa: UP031 (the original's format)
+
+
+def read_cam_file(path: str | os.PathLike) -> np.ndarray:
+    """Reads a `_cam.txt` file: 9 comma-separated numbers -> float32 [3, 3]."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: camera file not found")
+    fields = path.read_text().strip().split(",")
+    try:
+        values = np.array([float(v) for v in fields], dtype=np.float32)
+    except ValueError as exc:
+        raise DataError(f"{path}: camera file has a value that is not a number ({exc})") from exc
+    if values.size != 9:
+        raise DataError(f"{path}: camera file has {values.size} values, expected 9 (fx,0.,cx,0.,fy,cy,0.,0.,1.)")
+    return values.reshape(3, 3)
+
+
+def stack_sample(frames: list[np.ndarray], boundary: np.ndarray | None = None) -> np.ndarray:
+    """Frames [H, W, 3] in time order, side by side, then the boundary panel ([H, W] uint8) if given."""
+    panels = list(frames) + ([boundary_panel_rgb(boundary)] if boundary is not None else [])
+    return np.concatenate(panels, axis=1).astype(np.uint8)
+
+
+def write_sample(jpg_path: str | os.PathLike, frames: list[np.ndarray], intrinsics: np.ndarray,
+                 boundary: np.ndarray | None = None) -> None:
+    """Writes one sample atomically: the JPEG first, then `_cam.txt` (so a present cam file marks it finished)."""
+    atomic_save_image(jpg_path, stack_sample(frames, boundary))
+    atomic_write_text(cam_path_for(jpg_path), format_cam_line(intrinsics))
+
+
+def panel_count(width: int, seq_length: int, img_width: int, path: str | os.PathLike) -> int:
+    """Number of panels of a stacked image: seq_length (no boundary) or seq_length + 1 (with boundary)."""
+    if width == seq_length * img_width:
+        return seq_length
+    if width == (seq_length + 1) * img_width:
+        return seq_length + 1
+    raise DataError(f"{path}: width {width} matches neither seq_length*img_width = {seq_length * img_width} nor "
+                    f"(seq_length+1)*img_width = {(seq_length + 1) * img_width} (wrong --seq_length/--img_width?)")
+
+
+def sample_size(jpg_path: str | os.PathLike) -> tuple[int, int] | None:
+    """(width, height) of a sample JPEG read from its header only, or None if missing or not a JPEG."""
+    try:
+        with Image.open(jpg_path) as image:
+            return image.size if image.format == "JPEG" else None
+    except (OSError, UnidentifiedImageError):
+        return None
+
+
+def _open_jpeg(jpg_path: Path) -> Image.Image:
+    if not jpg_path.is_file():
+        raise DataError(f"{jpg_path}: sample image not found")
+    try:
+        image = Image.open(jpg_path)
+        image.load()
+    except (OSError, UnidentifiedImageError) as exc:
+        raise DataError(f"{jpg_path}: corrupt or unreadable JPEG ({exc})") from exc
+    if image.mode != "RGB":
+        raise DataError(f"{jpg_path}: expected an RGB JPEG, got mode {image.mode}")
+    return image
+
+
+def _panel_to_grey(panel: np.ndarray) -> np.ndarray:
+    """A decoded RGB boundary panel back to grey: the channel mean (R, G and B differ by JPEG rounding only)."""
+    return np.round(panel.astype(np.float32).mean(axis=2)).astype(np.uint8)
+
+
+def read_sample(jpg_path: str | os.PathLike, seq_length: int, img_width: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Decodes a sample (PIL) -> (frames [L, H, W, 3] uint8 in time order, boundary [H, W] uint8 or None)."""
+    jpg_path = Path(jpg_path)
+    with _open_jpeg(jpg_path) as image:
+        stacked = np.asarray(image)
+    panels = panel_count(stacked.shape[1], seq_length, img_width, jpg_path)
+    split = np.stack(np.split(stacked, panels, axis=1))
+    boundary = _panel_to_grey(split[seq_length]) if panels > seq_length else None
+    return split[:seq_length], boundary
+
+
+def append_boundary_panel(jpg_path: str | os.PathLike, boundary: np.ndarray, seq_length: int, img_width: int) -> None:
+    """Adds (or replaces) the boundary panel of an existing sample, atomically.
+
+    The JPEG is re-encoded with the file's own quantisation tables and chroma subsampling (quality 75 for samples
+    written by this project), so the panel is compressed as at preparation time and the frames lose as little as
+    possible to the second encoding (a re-encode with identical tables changes frame pixels by a few grey levels
+    at most; see tests/test_prepare_samples.py).
+    """
+    jpg_path = Path(jpg_path)
+    with _open_jpeg(jpg_path) as image:
+        stacked = np.asarray(image)
+        qtables = image.quantization
+        subsampling = JpegImagePlugin.get_sampling(image)
+    panel_count(stacked.shape[1], seq_length, img_width, jpg_path)
+    boundary = np.asarray(boundary)
+    if boundary.shape != (stacked.shape[0], img_width):
+        raise DataError(f"{jpg_path}: boundary of shape {boundary.shape} does not fit panels of "
+                        f"{stacked.shape[0]}x{img_width}")
+    frames = np.split(stacked[:, : seq_length * img_width], seq_length, axis=1)
+    buffer = io.BytesIO()
+    Image.fromarray(stack_sample(frames, boundary)).save(buffer, format="JPEG", qtables=qtables,
+                                                         subsampling=max(subsampling, 0))
+    atomic_write_bytes(jpg_path, buffer.getvalue())

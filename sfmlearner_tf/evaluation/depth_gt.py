@@ -1,0 +1,157 @@
+"""Sparse ground-truth depth from velodyne scans, exactly as the original evaluation (SPEC section 7), and a
+cache so that the ground truth of a test list is computed once.
+
+The original's `generate_depth_map` (camera 2, vel_depth=True, interp=False) does:
+P = P_rect_02 . R_rect_00 . [R|T]; drop points with x < 0; project; u, v = round(u / z) - 1, round(v / z) - 1
+(numpy's round-half-to-even, the "-1" mimicking KITTI's MATLAB code); keep 0 <= u < W, 0 <= v < H; the depth is
+the velodyne x coordinate; write all points (the last write wins on a shared pixel), then, for every group of
+points sharing the linear index row * (W - 1) + col - 1, write the group's minimum depth at the pixel of the
+group's first point; finally negative depths become 0.
+
+That linear index is a quirk: it also maps (row r, col W-1) and (row r+1, col 0) to one index, so a point in the
+last column can lend its depth to column 0 of the next row (or the reverse). `fix_duplicate_index=True` uses the
+true index row * W + col instead (a plain per-pixel minimum); the default reproduces the original.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from sfmlearner_tf.data.kitti_io import read_velodyne, velo_to_image_projection
+from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.evaluation.test_lists import TestFrame
+from sfmlearner_tf.io_utils import atomic_path
+from sfmlearner_tf.progress import ProgressReporter
+
+GT_CACHE_VERSION = "gt_depths-v1"
+
+
+def project_velodyne(points: np.ndarray, projection: np.ndarray, im_shape: tuple[int, int]) -> np.ndarray:
+    """Velodyne points [N, 4] -> [M, 3] float64 (col, row, velodyne x) of the points that land in the image,
+    in scan order, with the original's rounding (round, then minus 1)."""
+    velo = np.array(points, dtype=np.float32)
+    velo[:, 3] = 1.0
+    velo = velo[velo[:, 0] >= 0]
+    projected = (projection @ velo.T).T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        projected[:, :2] = projected[:, :2] / projected[:, 2:3]
+    projected[:, 2] = velo[:, 0]
+    projected[:, :2] = np.round(projected[:, :2]) - 1
+    height, width = im_shape
+    inside = ((projected[:, 0] >= 0) & (projected[:, 1] >= 0)
+              & (projected[:, 0] < width) & (projected[:, 1] < height))
+    return projected[inside]
+
+
+def splat_min_depth(projected: np.ndarray, im_shape: tuple[int, int], fix_duplicate_index: bool = False,
+                    ) -> np.ndarray:
+    """Writes projected points (col, row, depth) into a float64 [H, W] map with the original's duplicate rule."""
+    height, width = im_shape
+    depth = np.zeros((height, width), dtype=np.float64)
+    if projected.shape[0] == 0:
+        return depth
+    cols = projected[:, 0].astype(np.int64)
+    rows = projected[:, 1].astype(np.int64)
+    values = projected[:, 2]
+    depth[rows, cols] = values  # sequential fancy assignment: the last point wins
+    linear = rows * width + cols if fix_duplicate_index else rows * (width - 1) + cols - 1
+    order = np.argsort(linear, kind="stable")
+    _, starts, counts = np.unique(linear[order], return_index=True, return_counts=True)
+    group_min = np.minimum.reduceat(values[order], starts)
+    duplicated = counts > 1
+    first_point = order[starts[duplicated]]  # stable sort: the group's first point in scan order
+    depth[rows[first_point], cols[first_point]] = group_min[duplicated]
+    depth[depth < 0] = 0
+    return depth
+
+
+def generate_depth_map(calib_dir: str | os.PathLike, velo_file: str | os.PathLike, im_shape: tuple[int, int],
+                       fix_duplicate_index: bool = False) -> np.ndarray:
+    """The original's sparse ground truth for camera 2: float64 [H, W], 0 where no point landed."""
+    projection = velo_to_image_projection(calib_dir, cam=2)
+    projected = project_velodyne(read_velodyne(velo_file), projection, im_shape)
+    return splat_min_depth(projected, im_shape, fix_duplicate_index)
+
+
+def image_shape(path: str | os.PathLike) -> tuple[int, int]:
+    """(height, width) of an image file, read from its header (the original reads the whole RGB file)."""
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read image size ({exc})") from exc
+    return height, width
+
+
+def gt_cache_key(frames: Sequence[TestFrame], fix_duplicate_index: bool) -> str:
+    """Identifies the ground truth of a test list: list lines, dataset paths, and size + mtime of every
+    velodyne scan, calibration file and image, so a changed input invalidates the cache."""
+    digest = hashlib.sha256(f"{GT_CACHE_VERSION} fix_duplicate_index={fix_duplicate_index}\n".encode())
+    seen_calib: set[Path] = set()
+    for frame in frames:
+        paths = [frame.image, frame.velodyne]
+        if frame.calib_dir not in seen_calib:
+            seen_calib.add(frame.calib_dir)
+            paths += [frame.calib_dir / "calib_cam_to_cam.txt", frame.calib_dir / "calib_velo_to_cam.txt"]
+        for path in paths:
+            stat = path.stat()
+            digest.update(f"{path.resolve()} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def compute_gt_depths(frames: Sequence[TestFrame], fix_duplicate_index: bool = False,
+                      progress_every_s: float = 10.0) -> list[np.ndarray]:
+    """Ground truth of every test frame as float32 [H, W] maps (the original casts to float32)."""
+    progress = ProgressReporter(len(frames), "ground truth from velodyne", every_s=progress_every_s, unit="images")
+    depths = []
+    for frame in frames:
+        depth = generate_depth_map(frame.calib_dir, frame.velodyne, image_shape(frame.image), fix_duplicate_index)
+        depths.append(depth.astype(np.float32))
+        progress.update()
+    return depths
+
+
+def load_gt_cache(path: str | os.PathLike, key: str) -> list[np.ndarray] | None:
+    """The cached ground truth if `path` exists and was written for `key`, else None."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["key"]) != key:
+                return None
+            return [data[f"gt_{i:05d}"] for i in range(int(data["count"]))]
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(f"{path}: unreadable ground-truth cache ({exc}); delete it to recompute") from exc
+
+
+def save_gt_cache(path: str | os.PathLike, key: str, depths: Sequence[np.ndarray]) -> None:
+    """Writes the ground truth as an .npz (one array per image, they may differ in size) atomically."""
+    arrays = {f"gt_{i:05d}": depth for i, depth in enumerate(depths)}
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, key=np.array(key), count=np.array(len(depths)), **arrays)
+
+
+def gt_cache_path(cache_dir: str | os.PathLike, key: str) -> Path:
+    """The cache file of a key: <cache_dir>/gt_depths_<first 16 hex digits>.npz (lists coexist in one folder)."""
+    return Path(cache_dir) / f"gt_depths_{key[:16]}.npz"
+
+
+def cached_gt_depths(frames: Sequence[TestFrame], cache_dir: str | os.PathLike | None,
+                     fix_duplicate_index: bool = False, progress_every_s: float = 10.0) -> list[np.ndarray]:
+    """Ground truth from the cache when it matches the inputs, else computed and (if a folder is given) cached."""
+    key = gt_cache_key(frames, fix_duplicate_index)
+    if cache_dir is not None:
+        cached = load_gt_cache(gt_cache_path(cache_dir, key), key)
+        if cached is not None:
+            return cached
+    depths = compute_gt_depths(frames, fix_duplicate_index, progress_every_s)
+    if cache_dir is not None:
+        save_gt_cache(gt_cache_path(cache_dir, key), key, depths)
+    return depths

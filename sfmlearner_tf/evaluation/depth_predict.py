@@ -1,0 +1,81 @@
+"""Depth predictions for a test list, as the original's test_kitti_depth.py: each raw image is resized with PIL
+LANCZOS (the old ANTIALIAS) to img_width x img_height, batched, uint8 -> [-1, 1], and depth = 1 / disp1.
+Also the loader of prediction files, so other implementations' predictions are scored by the same code."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.progress import ProgressReporter
+
+UINT8_TO_UNIT = np.float32(1.0 / 255.0)  # tf.image.convert_image_dtype's factor for uint8 -> float32
+
+
+def load_resized_image(path: str | os.PathLike, height: int, width: int,
+                       resample: Image.Resampling = Image.Resampling.LANCZOS) -> np.ndarray:
+    """An RGB image file resized to width x height with PIL (LANCZOS for depth, as the original's test script)."""
+    try:
+        with Image.open(path) as image:
+            rgb = image if image.mode == "RGB" else image.convert("RGB")
+            return np.asarray(rgb.resize((width, height), resample), dtype=np.uint8)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read image ({exc})") from exc
+
+
+def to_network_range(images: np.ndarray) -> np.ndarray:
+    """uint8 -> float32 in [-1, 1], as the original's preprocess_image (x / 255 * 2 - 1)."""
+    return images.astype(np.float32) * UINT8_TO_UNIT * np.float32(2.0) - np.float32(1.0)
+
+
+def predict_depth_batch(depth_net, images: np.ndarray) -> np.ndarray:
+    """uint8 [B, H, W, 3] -> predicted depth float32 [B, H, W] = 1 / disp1."""
+    disp1 = depth_net(to_network_range(images), training=False)[0]
+    return (1.0 / np.asarray(disp1, dtype=np.float32))[..., 0]
+
+
+def predict_depths(depth_net, image_paths: Sequence[str | os.PathLike], height: int = 128, width: int = 416,
+                   batch_size: int = 4, progress_every_s: float = 10.0) -> np.ndarray:
+    """Depth maps float32 [N, height, width] of the images with an in-memory DispNet (no checkpoint needed)."""
+    progress = ProgressReporter(len(image_paths), "depth prediction", every_s=progress_every_s, unit="images")
+    depths = []
+    for start in range(0, len(image_paths), batch_size):
+        batch = np.stack([load_resized_image(p, height, width) for p in image_paths[start:start + batch_size]])
+        depths.append(predict_depth_batch(depth_net, batch))
+        progress.update(len(batch))
+    return np.concatenate(depths) if depths else np.zeros((0, height, width), np.float32)
+
+
+def load_depth_net(checkpoint: str | os.PathLike):
+    """A DispNet filled from a checkpoint (Zhou et al.'s TF1 prefix, one of ours, or a folder of ours)."""
+    from sfmlearner_tf.models import DispNet
+    from sfmlearner_tf.models.tf1_checkpoint import restore_models
+
+    depth_net = DispNet()
+    depth_net.ensure_built()
+    restore_models(checkpoint, depth_net=depth_net)
+    return depth_net
+
+
+def load_prediction_file(path: str | os.PathLike, allow_pickle: bool = False) -> list[np.ndarray]:
+    """A predictions .npy as the original saves it: an [N, H, W] array, or (allow_pickle) an object array/list of
+    N 2-D depth maps, possibly of different sizes."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: prediction file not found")
+    try:
+        array = np.load(path, allow_pickle=allow_pickle)
+    except ValueError as exc:
+        raise DataError(f"{path}: cannot load predictions ({exc}); an object array needs --pred_allow_pickle "
+                        "(only for files you trust)") from exc
+    if array.dtype != object and array.ndim == 3:
+        return list(array.astype(np.float32))
+    if array.dtype == object and array.ndim == 1 and all(np.ndim(a) == 2 for a in array):
+        return [np.asarray(a, dtype=np.float32) for a in array]
+    raise DataError(f"{path}: expected N depth maps ([N, H, W] or a list of 2-D arrays), got shape {array.shape} "
+                    f"dtype {array.dtype}")

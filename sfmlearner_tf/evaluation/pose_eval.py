@@ -1,0 +1,120 @@
+"""Odometry pose evaluation: predicted snippets (from a pose network, or an existing folder of snippet files),
+ground-truth snippets from poses/XX.txt (or an existing folder, e.g. the original's pose_eval_data), and ATE.
+
+Prediction as test_kitti_pose.py: for every target t with t +- (L-1)/2 inside the sequence, the L frames of
+`sequences/XX/image_2` are resized with PIL bilinear (scipy's imresize) to img_width x img_height, the network
+gives L-1 target->source 6-vectors, a zero vector is inserted at the target's place, and the snippet file is
+named after its first frame.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from sfmlearner_tf.data.kitti_io import read_times
+from sfmlearner_tf.errors import ConfigError, DataError
+from sfmlearner_tf.evaluation.depth_predict import load_resized_image, to_network_range
+from sfmlearner_tf.evaluation.pose_ate import directory_ate
+from sfmlearner_tf.evaluation.pose_snippets import snippet_starts, write_gt_snippets, write_snippet
+from sfmlearner_tf.io_utils import atomic_write_text
+from sfmlearner_tf.progress import ProgressReporter
+
+
+@dataclass(frozen=True)
+class PoseEvalConfig:
+    """Pose evaluation of one odometry sequence (defaults = the original's)."""
+
+    dataset_dir: str                   # odometry root: sequences/XX/image_2, times.txt; poses/XX.txt
+    output_dir: str
+    test_seq: int = 9
+    seq_length: int = 5
+    ckpt_file: str | None = None
+    pred_dir: str | None = None        # existing predicted snippets (another implementation's), instead of ckpt
+    gt_dir: str | None = None          # existing ground-truth snippets; default: generated from poses/XX.txt
+    img_height: int = 128
+    img_width: int = 416
+    batch_size: int = 1
+    progress_every_s: float = 10.0
+
+
+def sequence_frames(odom_dir: str | os.PathLike, sequence: int) -> tuple[list[Path], np.ndarray]:
+    """The sorted image_2 frames of a sequence and their timestamps (counts must agree)."""
+    seq_dir = Path(odom_dir) / "sequences" / f"{sequence:02d}"
+    images = sorted((seq_dir / "image_2").glob("*.png"))
+    if not images:
+        raise DataError(f"{seq_dir / 'image_2'}: no .png frames")
+    times = read_times(seq_dir / "times.txt")
+    if len(times) != len(images):
+        raise DataError(f"{seq_dir / 'times.txt'}: {len(times)} timestamps for {len(images)} images")
+    return images, times
+
+
+def predict_pose_snippets(pose_exp_net, images: list[Path], times: np.ndarray, out_dir: str | os.PathLike,
+                          seq_length: int = 5, height: int = 128, width: int = 416, batch_size: int = 1,
+                          progress_every_s: float = 10.0) -> int:
+    """Writes one predicted snippet file per window; existing files are kept (resumable). Returns the count."""
+    half = (seq_length - 1) // 2
+    todo = [s for s in snippet_starts(len(images), seq_length) if not (Path(out_dir) / f"{s:06d}.txt").is_file()]
+    progress = ProgressReporter(len(todo), f"pose snippets -> {out_dir}", every_s=progress_every_s, unit="snippets")
+    loaded: dict[int, np.ndarray] = {}
+    for begin in range(0, len(todo), batch_size):
+        starts = todo[begin:begin + batch_size]
+        for index in range(starts[0], starts[-1] + seq_length):
+            if index not in loaded:
+                loaded[index] = load_resized_image(images[index], height, width, Image.Resampling.BILINEAR)
+        windows = np.stack([np.stack([loaded[s + k] for k in range(seq_length)]) for s in starts])
+        for index in [i for i in loaded if i <= starts[-1]]:
+            del loaded[index]  # windows only move forward: keep memory to about one window
+        target = to_network_range(windows[:, half])
+        sources = to_network_range(np.concatenate([windows[:, k] for k in range(seq_length) if k != half], axis=-1))
+        poses = np.asarray(pose_exp_net(target, sources, training=False)[0], dtype=np.float64)
+        for start, pose in zip(starts, poses):
+            vecs = np.insert(pose, half, np.zeros(6), axis=0)
+            write_snippet(out_dir, start, vecs, times[start:start + seq_length])
+        progress.update(len(starts))
+    return len(todo)
+
+
+def load_pose_net(checkpoint: str | os.PathLike, num_source: int):
+    """A PoseExpNet without the explainability branch (as the original's test graph), filled from a checkpoint."""
+    from sfmlearner_tf.models import PoseExpNet
+    from sfmlearner_tf.models.tf1_checkpoint import restore_models
+
+    net = PoseExpNet(num_source=num_source, do_exp=False)
+    net.ensure_built()
+    restore_models(checkpoint, pose_exp_net=net)
+    return net
+
+
+def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None) -> dict:
+    """Predicts (unless pred_dir is given), builds ground-truth snippets (unless gt_dir is given), scores the
+    ATE; writes <output_dir>/pose_eval_<XX>.json and returns the same dict."""
+    if config.seq_length < 2 or config.seq_length % 2 == 0:
+        raise ConfigError(f"--seq_length must be odd and >= 3, got {config.seq_length}")
+    out = Path(config.output_dir)
+    pred_dir = Path(config.pred_dir) if config.pred_dir else out / f"pred_{config.test_seq:02d}"
+    if config.pred_dir is None:
+        if pose_exp_net is None and not config.ckpt_file:
+            raise ConfigError("pose evaluation needs --ckpt_file or --pred_dir")
+        images, times = sequence_frames(config.dataset_dir, config.test_seq)
+        net = pose_exp_net or load_pose_net(config.ckpt_file, config.seq_length - 1)
+        predict_pose_snippets(net, images, times, pred_dir, config.seq_length, config.img_height,
+                              config.img_width, config.batch_size, config.progress_every_s)
+    elif not pred_dir.is_dir():
+        raise DataError(f"{pred_dir}: predicted snippet folder not found")
+    gt_dir = Path(config.gt_dir) if config.gt_dir else out / f"gt_{config.test_seq:02d}"
+    if config.gt_dir is None:
+        write_gt_snippets(config.dataset_dir, config.test_seq, gt_dir, config.seq_length)
+    elif not gt_dir.is_dir():
+        raise DataError(f"{gt_dir}: ground-truth snippet folder not found")
+    result = {"split": "odometry", "test_seq": config.test_seq, **directory_ate(gt_dir, pred_dir),
+              "pred_dir": str(pred_dir), "gt_dir": str(gt_dir), "config": asdict(config)}
+    result["table"] = f"Seq {config.test_seq:02d} ATE mean: {result['ate_mean']:.4f}, std: {result['ate_std']:.4f}"
+    atomic_write_text(out / f"pose_eval_{config.test_seq:02d}.json", json.dumps(result, indent=1))
+    return result

@@ -1,0 +1,222 @@
+"""SfMLearner's training losses (SPEC section 4) and the seed paper's boundary loss (SPEC section 11, Eq. 3).
+
+total = pixel + smooth + exp + lambda_seg * seg, with
+* pixel: L1 view synthesis, the mean of |warped source - target| per (scale, source), summed unweighted over the
+  scales and sources; weighted per pixel by the explainability probability when explain_reg_weight > 0;
+* smooth: smooth_weight / 2^s times the sum of the four means of absolute second differences of disparity s;
+* exp: explain_reg_weight times the mean cross-entropy of each (scale, source) mask against "explainable";
+* seg: the boundary loss, see `boundary_loss`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import tensorflow as tf
+
+from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.geometry import SAMPLER_MODES, projective_inverse_warp
+from sfmlearner_tf.models.legacy_resize import area_downsample
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Loss weights and options. Defaults are the original's (no boundary loss, legacy sampler).
+
+    sampler_mode: "legacy" (the original's zeros outside [0, W-1) x [0, H-1)) or "border" (the fix, see
+    `geometry.bilinear_sampler`).
+    """
+
+    smooth_weight: float = 0.5
+    explain_reg_weight: float = 0.0
+    lambda_seg: float = 0.0
+    seg_gradient_order: int = 1
+    seg_reduction: str = "mean"
+    seg_num_scales: int = 1
+    num_scales: int = 4
+    sampler_mode: str = "legacy"
+
+    def __post_init__(self) -> None:
+        for name in ("smooth_weight", "explain_reg_weight", "lambda_seg"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"LossConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if self.seg_gradient_order not in (1, 2):
+            raise ConfigError(f"LossConfig.seg_gradient_order must be 1 or 2, got {self.seg_gradient_order}")
+        if self.seg_reduction not in ("mean", "sum"):
+            raise ConfigError(f"LossConfig.seg_reduction must be 'mean' or 'sum', got {self.seg_reduction!r}")
+        if not 1 <= self.num_scales <= 4:
+            raise ConfigError(f"LossConfig.num_scales must be in 1..4, got {self.num_scales}")
+        if not 1 <= self.seg_num_scales <= self.num_scales:
+            raise ConfigError(f"LossConfig.seg_num_scales must be in 1..num_scales={self.num_scales}, "
+                              f"got {self.seg_num_scales}")
+        if self.sampler_mode not in SAMPLER_MODES:
+            raise ConfigError(f"LossConfig.sampler_mode must be one of {SAMPLER_MODES}, got {self.sampler_mode!r}")
+
+
+class LossTerms(NamedTuple):
+    """Float32 scalars: total = pixel + smooth + exp + lambda_seg * seg. pixel, smooth and exp carry their weights;
+    seg is the unweighted boundary loss (computed whenever boundary images are given, so it can be watched even at
+    lambda_seg = 0)."""
+
+    total: tf.Tensor
+    pixel: tf.Tensor
+    smooth: tf.Tensor
+    exp: tf.Tensor
+    seg: tf.Tensor
+
+
+def _crop(x: tf.Tensor, top: int, left: int, bottom: int, right: int) -> tf.Tensor:
+    """x[:, top:H-bottom, left:W-right] of a [B, H, W, C] tensor. tf.slice rather than strided slicing: its
+    gradient (a pad) is several times faster on CPU than the strided-slice gradient."""
+    shape = tf.shape(x)
+    return tf.slice(x, [0, top, left, 0], [-1, shape[1] - top - bottom, shape[2] - left - right, -1])
+
+
+def _diff_x(x: tf.Tensor) -> tf.Tensor:
+    """Forward difference along the width: x(col + 1) - x(col), one column shorter."""
+    return _crop(x, 0, 1, 0, 0) - _crop(x, 0, 0, 0, 1)
+
+
+def _diff_y(x: tf.Tensor) -> tf.Tensor:
+    """Forward difference along the height: x(row + 1) - x(row), one row shorter."""
+    return _crop(x, 1, 0, 0, 0) - _crop(x, 0, 0, 1, 0)
+
+
+def smoothness(disp: tf.Tensor) -> tf.Tensor:
+    """Sum of the four means of absolute second differences of disp [B, H, W, 1] (forward differences, each
+    mean over its own valid size), as the original's `compute_smooth_loss`."""
+    dx, dy = _diff_x(disp), _diff_y(disp)
+    second = [_diff_x(dx), _diff_y(dx), _diff_x(dy), _diff_y(dy)]
+    return tf.add_n([tf.reduce_mean(tf.abs(d)) for d in second])
+
+
+def _safe_norm(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
+    """sqrt(a^2 + b^2) with gradient 0 (instead of NaN) where both are 0."""
+    squared = tf.square(a) + tf.square(b)
+    positive = squared > 0.0
+    return tf.where(positive, tf.sqrt(tf.where(positive, squared, 1.0)), 0.0)
+
+
+def disparity_gradient(disp: tf.Tensor, order: int) -> tf.Tensor:
+    """G2 of Eq. 3: gradient magnitude of disp [B, H, W, 1] at every pixel, same shape.
+
+    order 1: forward differences gx = d(x+1, y) - d(x, y), gy = d(x, y+1) - d(x, y); on the last column gx = 0 and
+    on the last row gy = 0 (the border value repeated); G2 = sqrt(gx^2 + gy^2).
+    order 2: centred second differences gxx = d(x+1) - 2 d(x) + d(x-1), gyy likewise along y, on interior pixels
+    (0 on the one-pixel border ring); G2 = sqrt(gxx^2 + gyy^2). Centred so that a disparity step between two
+    pixels responds on both of them, where the Sobel boundary image G1 responds too.
+    """
+    if order == 1:
+        gx = tf.pad(_diff_x(disp), [[0, 0], [0, 0], [0, 1], [0, 0]])
+        gy = tf.pad(_diff_y(disp), [[0, 0], [0, 1], [0, 0], [0, 0]])
+        return _safe_norm(gx, gy)
+    if order == 2:
+        gxx = _crop(_diff_x(_diff_x(disp)), 1, 0, 1, 0)
+        gyy = _crop(_diff_y(_diff_y(disp)), 0, 1, 0, 1)
+        return tf.pad(_safe_norm(gxx, gyy), [[0, 0], [1, 1], [1, 1], [0, 0]])
+    raise ConfigError(f"disparity gradient order must be 1 or 2, got {order}")
+
+
+def boundary_loss(boundary: tf.Tensor, disp: tf.Tensor, order: int = 1, reduction: str = "mean") -> tf.Tensor:
+    """Eq. 3 of the seed paper at one scale: G1^2 * max(0, G1 - G2) reduced over the pixels.
+
+    boundary G1 [B, H, W, 1] in [0, 1] (the same size as disp), disp [B, H, W, 1]; G2 from `disparity_gradient`.
+    reduction "mean": the mean over batch and pixels (default). Eq. 3 writes a sum, but summed over the 53k pixels
+    of a 128x416 image the term is about a thousand (three object outlines on a flat disparity: sum 1100, mean
+    0.021) against a view synthesis loss of order 1, so with the paper's lambda_seg of 0.4-100 it would swamp every
+    other term; the mean gives those lambdas a sensible balance. reduction "sum": the sum over pixels, averaged
+    over the batch.
+    """
+    penalty = tf.square(boundary) * tf.nn.relu(boundary - disparity_gradient(disp, order))
+    if reduction == "mean":
+        return tf.reduce_mean(penalty)
+    if reduction == "sum":
+        return tf.reduce_mean(tf.reduce_sum(penalty, axis=[1, 2, 3]))
+    raise ConfigError(f"boundary loss reduction must be 'mean' or 'sum', got {reduction!r}")
+
+
+def _fold_sources(stack: tf.Tensor, num_source: int, channels: int) -> tf.Tensor:
+    """[B, H, W, N*C] -> [B*N, H, W, C] with the sources of one sample adjacent."""
+    shape = tf.shape(stack)
+    split = tf.reshape(stack, [shape[0], shape[1], shape[2], num_source, channels])
+    return tf.reshape(tf.transpose(split, [0, 3, 1, 2, 4]), [-1, shape[1], shape[2], channels])
+
+
+def _unfold_sources(folded: tf.Tensor, num_source: int) -> tf.Tensor:
+    """[B*N, H, W, C] -> [B, H, W, N, C], the inverse of `_fold_sources` before the last reshape."""
+    shape = tf.shape(folded)
+    split = tf.reshape(folded, [-1, num_source, shape[1], shape[2], folded.shape[-1]])
+    return tf.transpose(split, [0, 2, 3, 1, 4])
+
+
+def _warp_sources(src_stack: tf.Tensor, disp: tf.Tensor, poses: tf.Tensor, intrinsics: tf.Tensor,
+                  num_source: int, sampler_mode: str) -> tf.Tensor:
+    """Warps all N sources [B, H, W, 3N] to the target in one batched call -> [B, H, W, N, 3]."""
+    depth = tf.repeat(1.0 / tf.squeeze(disp, axis=-1), num_source, axis=0)
+    warped = projective_inverse_warp(_fold_sources(src_stack, num_source, 3), depth, tf.reshape(poses, [-1, 6]),
+                                     tf.repeat(intrinsics, num_source, axis=0), sampler_mode=sampler_mode)
+    return _unfold_sources(warped, num_source)
+
+
+def _check_inputs(disps: list, exp_logits: list | None, boundary: tf.Tensor | None, config: LossConfig) -> None:
+    if len(disps) < config.num_scales:
+        raise ConfigError(f"compute_losses needs {config.num_scales} disparity scales, got {len(disps)}")
+    if config.explain_reg_weight > 0 and (exp_logits is None or len(exp_logits) < config.num_scales):
+        raise ConfigError("explain_reg_weight > 0 needs explainability logits for every scale "
+                          "(build PoseExpNet with do_exp=True)")
+    if config.lambda_seg > 0 and boundary is None:
+        raise ConfigError("lambda_seg > 0 needs boundary images (prepare the data with boundary panels)")
+
+
+def compute_losses(tgt_image: tf.Tensor, src_image_stack: tf.Tensor, disps: list[tf.Tensor], poses: tf.Tensor,
+                   exp_logits: list[tf.Tensor] | None, intrinsics: tf.Tensor, boundary: tf.Tensor | None,
+                   config: LossConfig) -> tuple[LossTerms, dict[str, tf.Tensor]]:
+    """All loss terms for one batch, plus scale-0 images for summaries.
+
+    tgt_image [B, H, W, 3], src_image_stack [B, H, W, 3N] float32 in [-1, 1]; disps [disp_s [B, H/2^s, W/2^s, 1]];
+    poses [B, N, 6] target->source; exp_logits [[B, H/2^s, W/2^s, 2N]] or None; intrinsics [B, num_scales, 3, 3];
+    boundary [B, H, W, 1] in [0, 1] or None. The image pyramid (area downsampling of target and sources) is built
+    once per call and all sources of a scale are warped in one batched call. Returns (terms, images) with images
+    "projected" and "error" [B, H, W, 3N] and, with explainability, "exp_mask" [B, H, W, N].
+    """
+    _check_inputs(disps, exp_logits, boundary, config)
+    # Mixed-precision models may hand over float16 outputs: the losses and the warp run in float32.
+    disps = [tf.cast(d, tf.float32) for d in disps]
+    poses = tf.cast(poses, tf.float32)
+    if exp_logits is not None:
+        exp_logits = [tf.cast(logits, tf.float32) for logits in exp_logits]
+    num_source = src_image_stack.shape[-1] // 3
+    use_exp = config.explain_reg_weight > 0
+    scaled = tf.concat([tgt_image, src_image_stack], axis=-1)
+    zero = tf.constant(0.0)
+    pixel, smooth, exp, seg = zero, zero, zero, zero
+    summaries: dict[str, tf.Tensor] = {}
+    for s in range(config.num_scales):
+        if s > 0:
+            scaled = area_downsample(scaled, 2)  # 2x2 means of 2x2 means: the 2^s block means of resize_area
+        tgt, src = scaled[..., :3], scaled[..., 3:]
+        if config.smooth_weight > 0:
+            smooth += config.smooth_weight / 2**s * smoothness(disps[s])
+        projected = _warp_sources(src, disps[s], poses, intrinsics[:, s], num_source, config.sampler_mode)
+        error = tf.abs(projected - tgt[..., tf.newaxis, :])  # [B, H, W, N, 3]
+        if use_exp:
+            split_logits = tf.reshape(exp_logits[s], tf.concat([tf.shape(exp_logits[s])[:3], [num_source, 2]], 0))
+            log_prob = tf.nn.log_softmax(split_logits)  # [B, H, W, N, 2]; channel 1 = explainable
+            log_explainable = tf.unstack(log_prob, axis=-1)[1]
+            exp_mask = tf.exp(log_explainable)
+            exp += config.explain_reg_weight * tf.reduce_sum(tf.reduce_mean(-log_explainable, axis=[0, 1, 2]))
+            pixel += tf.reduce_sum(tf.reduce_mean(error * exp_mask[..., tf.newaxis], axis=[0, 1, 2, 4]))
+        else:
+            pixel += tf.reduce_sum(tf.reduce_mean(error, axis=[0, 1, 2, 4]))
+        if boundary is not None and s < config.seg_num_scales:
+            seg += boundary_loss(area_downsample(boundary, 2**s), disps[s], config.seg_gradient_order,
+                                 config.seg_reduction)
+        if s == 0:
+            flat_shape = tf.shape(tgt_image)[:3]
+            summaries["projected"] = tf.reshape(projected, tf.concat([flat_shape, [3 * num_source]], 0))
+            summaries["error"] = tf.reshape(error, tf.concat([flat_shape, [3 * num_source]], 0))
+            if use_exp:
+                summaries["exp_mask"] = exp_mask
+    total = pixel + smooth + exp + config.lambda_seg * seg
+    return LossTerms(total=total, pixel=pixel, smooth=smooth, exp=exp, seg=seg), summaries

@@ -1,0 +1,121 @@
+"""DispNet, the depth network of SfMLearner (SPEC section 1), as a Keras 3 model.
+
+Layer names equal the original's variable scopes, so `depth_net/<layer>/kernel|bias` corresponds to the TF1
+checkpoint's `depth_net/<layer>/weights|biases` and the released `model-190532` loads without renaming.
+This module also holds the slim-like layer factories and the input-size check that PoseExpNet shares.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.models.legacy_resize import legacy_bilinear_resize, resize_like_crop
+
+DISP_SCALING = 10.0
+MIN_DISP = 0.01
+# upcnv4..upcnv1 are concatenated with the encoder features without a resize: 2 * ceil(H / 2^k) must equal
+# ceil(H / 2^(k-1)) for k = 1..4, which holds exactly when H (and W) are multiples of 2^4.
+DISP_NET_MULTIPLE = 16
+
+
+def slim_conv(filters: int, kernel: int, stride: int, name: str,
+              activation: str | None = "relu") -> keras.layers.Conv2D:
+    """A conv2d as slim built it in the original: TF SAME padding, bias, Glorot-uniform weights, zero biases."""
+    return keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", activation=activation, name=name)
+
+
+def slim_deconv(filters: int, kernel: int, name: str) -> keras.layers.Conv2DTranspose:
+    """A stride-2 conv2d_transpose with ReLU and TF SAME padding (output size = 2 x input size)."""
+    return keras.layers.Conv2DTranspose(filters, kernel, strides=2, padding="same", activation="relu", name=name)
+
+
+def check_input_size(net: str, tensor: tf.Tensor, multiple: int) -> None:
+    """Raises ConfigError if a known (static) height or width of an NHWC tensor is not a multiple of `multiple`."""
+    height, width = tensor.shape[1], tensor.shape[2]
+    bad = [f"{label} {size}" for label, size in (("height", height), ("width", width))
+           if size is not None and size % multiple != 0]
+    if bad:
+        raise ConfigError(f"{net}: input {' and '.join(bad)} not a multiple of {multiple} "
+                          f"(input shape {tensor.shape}); choose img_height/img_width accordingly")
+
+
+def spatial_size(tensor: tf.Tensor) -> tuple[int | tf.Tensor, int | tf.Tensor]:
+    """(height, width) of an NHWC tensor: static ints where known, else dynamic scalars."""
+    dynamic = tf.shape(tensor)
+    height, width = tensor.shape[1], tensor.shape[2]
+    return (dynamic[1] if height is None else height, dynamic[2] if width is None else width)
+
+
+class DispNet(keras.Model):
+    """Encoder-decoder from the target image ([-1, 1], NHWC) to 4 disparity maps, full resolution first.
+
+    Faithful to the released (post batch-norm removal) graph: TF SAME padding, ReLU, the nearest `resize_like`
+    that drops the last row/column (a crop), the half-pixel-free bilinear upsampling of the disparities,
+    the concat order [decoder, skip, disp_up], no encoder skip at full resolution, and
+    disp = sigmoid(conv) * 10 + 0.01. The original's l2(0.05) weights regulariser was never applied; none here.
+    """
+
+    SCOPE = "depth_net"
+    size_multiple = DISP_NET_MULTIPLE
+
+    def __init__(self, name: str = SCOPE, **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+        # Attributes are created in the order of SPEC's variable table, so `weights` follows it.
+        for index, (filters, kernel) in enumerate(((32, 7), (64, 5), (128, 3), (256, 3), (512, 3), (512, 3),
+                                                    (512, 3)), start=1):
+            setattr(self, f"cnv{index}", slim_conv(filters, kernel, 2, f"cnv{index}"))
+            setattr(self, f"cnv{index}b", slim_conv(filters, kernel, 1, f"cnv{index}b"))
+        for index, filters in ((7, 512), (6, 512), (5, 256), (4, 128), (3, 64), (2, 32), (1, 16)):
+            setattr(self, f"upcnv{index}", slim_deconv(filters, 3, f"upcnv{index}"))
+            setattr(self, f"icnv{index}", slim_conv(filters, 3, 1, f"icnv{index}"))
+            if index <= 4:
+                setattr(self, f"disp{index}", slim_conv(1, 3, 1, f"disp{index}", activation="sigmoid"))
+
+    def named_conv_layers(self) -> dict[str, keras.layers.Layer]:
+        """Scope path (as in the TF1 graph, without the `depth_net/` prefix) -> conv layer, in SPEC table order."""
+        names = [f"cnv{i}{b}" for i in range(1, 8) for b in ("", "b")]
+        for index in range(7, 0, -1):
+            names += [f"upcnv{index}", f"icnv{index}"] + ([f"disp{index}"] if index <= 4 else [])
+        return {name: getattr(self, name) for name in names}
+
+    def ensure_built(self) -> DispNet:
+        """Creates the variables (on a tiny zero input: parameter shapes do not depend on the input size)."""
+        if not self.built:
+            self(tf.zeros([1, DISP_NET_MULTIPLE, DISP_NET_MULTIPLE, 3]))
+        return self
+
+    def call(self, image: tf.Tensor, training: bool | None = None) -> list[tf.Tensor]:
+        """image [B, H, W, 3] in [-1, 1], H and W multiples of 16 -> [disp1, disp2, disp3, disp4], disp_s
+        [B, H/2^s, W/2^s, 1] in (0.01, 10.01). `training` is accepted and unused, as in the original."""
+        check_input_size("DispNet", image, DISP_NET_MULTIPLE)
+        height, width = spatial_size(image)
+        skips = []
+        x = image
+        for index in range(1, 8):
+            x = getattr(self, f"cnv{index}b")(getattr(self, f"cnv{index}")(x))
+            skips.append(x)
+        cnv1b, cnv2b, cnv3b, cnv4b, cnv5b, cnv6b, _ = skips
+
+        # Deep levels: the transposed conv may overshoot by one row/column; the original's nearest
+        # resize_like then drops the last one (for an exact size it does nothing).
+        for index, skip in ((7, cnv6b), (6, cnv5b), (5, cnv4b)):
+            up = resize_like_crop(getattr(self, f"upcnv{index}")(x), skip)
+            x = getattr(self, f"icnv{index}")(tf.concat([up, skip], axis=-1))
+        x = self.icnv4(tf.concat([self.upcnv4(x), cnv3b], axis=-1))
+        disp4 = self._disp_head(self.disp4, x)
+
+        disps = [disp4]
+        for index, skip in ((3, cnv2b), (2, cnv1b), (1, None)):
+            scale = 2 ** (index - 1)
+            disp_up = legacy_bilinear_resize(disps[-1], (height // scale, width // scale))
+            parts = [getattr(self, f"upcnv{index}")(x)] + ([skip] if skip is not None else []) + [disp_up]
+            x = getattr(self, f"icnv{index}")(tf.concat(parts, axis=-1))
+            disps.append(self._disp_head(getattr(self, f"disp{index}"), x))
+        return disps[::-1]
+
+    @staticmethod
+    def _disp_head(layer: keras.layers.Layer, features: tf.Tensor) -> tf.Tensor:
+        """sigmoid conv output (the layer's activation) scaled to a disparity in (0.01, 10.01)."""
+        return layer(features) * DISP_SCALING + MIN_DISP

@@ -1,0 +1,125 @@
+"""PoseExpNet, SfMLearner's pose and explainability network (SPEC section 2), as a Keras 3 model.
+
+The pose head and the explainability decoder are nested layers named `pose` and `exp`, so Keras variable
+paths are the TF1 names up to the suffix: `pose_exp_net/pose/pred/kernel` <-> `pose_exp_net/pose/pred/weights`.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.models.disp_net import check_input_size, slim_conv, slim_deconv
+
+POSE_SCALING = 0.01
+# The exp decoder upsamples ceil(H / 32) five times by 2 with no resize: mask1 has the image's size only
+# when H (and W) are multiples of 2^5. The pose branch alone takes any size (strided SAME convs and a mean).
+EXP_MULTIPLE = 32
+
+
+class PoseHead(keras.layers.Layer):
+    """Scope `pose`: two strided convs, a 1x1 prediction of 6 values per source, spatial mean, x0.01."""
+
+    def __init__(self, num_source: int, name: str = "pose", **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+        self.num_source = num_source
+        self.cnv6 = slim_conv(256, 3, 2, "cnv6")
+        self.cnv7 = slim_conv(256, 3, 2, "cnv7")
+        self.pred = slim_conv(6 * num_source, 1, 1, "pred", activation=None)
+
+    def named_conv_layers(self) -> dict[str, keras.layers.Layer]:
+        """Scope path inside `pose` -> conv layer."""
+        return {"cnv6": self.cnv6, "cnv7": self.cnv7, "pred": self.pred}
+
+    def call(self, features: tf.Tensor) -> tf.Tensor:
+        """cnv5 features [B, h, w, 256] -> poses [B, N, 6] = [tx, ty, tz, rx, ry, rz] per source, target->source."""
+        pred = self.pred(self.cnv7(self.cnv6(features)))
+        mean = tf.reduce_mean(pred, axis=[1, 2])
+        return POSE_SCALING * tf.reshape(mean, [-1, self.num_source, 6])
+
+
+class ExplainabilityHead(keras.layers.Layer):
+    """Scope `exp`: transposed-conv decoder from cnv5 to 2N-channel logits at 4 scales (no skips, no resize)."""
+
+    def __init__(self, num_source: int, name: str = "exp", **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+        self.upcnv5 = slim_deconv(256, 3, "upcnv5")
+        self.upcnv4 = slim_deconv(128, 3, "upcnv4")
+        self.mask4 = slim_conv(2 * num_source, 3, 1, "mask4", activation=None)
+        self.upcnv3 = slim_deconv(64, 3, "upcnv3")
+        self.mask3 = slim_conv(2 * num_source, 3, 1, "mask3", activation=None)
+        self.upcnv2 = slim_deconv(32, 5, "upcnv2")
+        self.mask2 = slim_conv(2 * num_source, 5, 1, "mask2", activation=None)
+        self.upcnv1 = slim_deconv(16, 7, "upcnv1")
+        self.mask1 = slim_conv(2 * num_source, 7, 1, "mask1", activation=None)
+
+    def named_conv_layers(self) -> dict[str, keras.layers.Layer]:
+        """Scope path inside `exp` -> conv layer, in SPEC table order."""
+        names = ("upcnv5", "upcnv4", "mask4", "upcnv3", "mask3", "upcnv2", "mask2", "upcnv1", "mask1")
+        return {name: getattr(self, name) for name in names}
+
+    def call(self, features: tf.Tensor) -> list[tf.Tensor]:
+        """cnv5 features -> [mask1, mask2, mask3, mask4] logits; source i uses channels [2i, 2i+1], 2i+1 =
+        explainable."""
+        x = self.upcnv4(self.upcnv5(features))
+        masks = [self.mask4(x)]
+        for index in (3, 2, 1):
+            x = getattr(self, f"upcnv{index}")(x)
+            masks.append(getattr(self, f"mask{index}")(x))
+        return masks[::-1]
+
+
+class PoseExpNet(keras.Model):
+    """Target + N sources -> N target->source poses and, with `do_exp`, explainability logits at 4 scales.
+
+    Input of the shared encoder: concat[target, source_1..source_N] along channels (3(N+1) channels).
+    The original's l2(0.05) weights regulariser was never applied; none here.
+    """
+
+    SCOPE = "pose_exp_net"
+
+    def __init__(self, num_source: int, do_exp: bool, name: str = SCOPE, **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+        if num_source < 1:
+            raise ConfigError(f"PoseExpNet: num_source must be >= 1 (seq_length - 1), got {num_source}")
+        self.num_source = num_source
+        self.do_exp = do_exp
+        for index, (filters, kernel) in enumerate(((16, 7), (32, 5), (64, 3), (128, 3), (256, 3)), start=1):
+            setattr(self, f"cnv{index}", slim_conv(filters, kernel, 2, f"cnv{index}"))
+        self.pose = PoseHead(num_source)
+        self.exp = ExplainabilityHead(num_source) if do_exp else None
+
+    @property
+    def size_multiple(self) -> int:
+        """Height and width must be multiples of this (32 with the exp branch, else any size)."""
+        return EXP_MULTIPLE if self.do_exp else 1
+
+    def named_conv_layers(self) -> dict[str, keras.layers.Layer]:
+        """Scope path (as in the TF1 graph, without `pose_exp_net/`) -> conv layer, in SPEC table order."""
+        layers = {f"cnv{index}": getattr(self, f"cnv{index}") for index in range(1, 6)}
+        for head in (self.pose, self.exp):
+            if head is not None:
+                layers.update({f"{head.name}/{path}": layer for path, layer in head.named_conv_layers().items()})
+        return layers
+
+    def ensure_built(self) -> PoseExpNet:
+        """Creates the variables (on a tiny zero input: parameter shapes do not depend on the input size)."""
+        if not self.built:
+            self(tf.zeros([1, EXP_MULTIPLE, EXP_MULTIPLE, 3]), tf.zeros([1, EXP_MULTIPLE, EXP_MULTIPLE,
+                                                                        3 * self.num_source]))
+        return self
+
+    def call(self, target_image: tf.Tensor, source_stack: tf.Tensor,
+             training: bool | None = None) -> tuple[tf.Tensor, list[tf.Tensor] | None]:
+        """target [B, H, W, 3], source_stack [B, H, W, 3N] (temporal order, target removed), both in [-1, 1]
+        -> (pose [B, N, 6], [mask1..mask4] logits [B, H/2^s, W/2^s, 2N] or None). `training` is unused."""
+        if source_stack.shape[-1] is not None and source_stack.shape[-1] != 3 * self.num_source:
+            raise ConfigError(f"PoseExpNet: source_stack has {source_stack.shape[-1]} channels, expected "
+                              f"{3 * self.num_source} for num_source={self.num_source}")
+        check_input_size("PoseExpNet", target_image, self.size_multiple)
+        x = tf.concat([target_image, source_stack], axis=-1)
+        for index in range(1, 6):
+            x = getattr(self, f"cnv{index}")(x)
+        pose = self.pose(x)
+        return pose, (self.exp(x) if self.exp is not None else None)

@@ -1,0 +1,55 @@
+"""Distribution strategy and numeric precision for a training run."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from sfmlearner_tf.errors import ConfigError
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """"default" (one device), "mirrored" (all local GPUs, or the CPU) or "multi_worker_mirrored" (machines
+    listed in TF_CONFIG)."""
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker_mirrored":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ConfigError(f"distribution_strategy must be default, mirrored or multi_worker_mirrored, got {name!r}")
+
+
+def check_global_batch(batch_size: int, strategy: tf.distribute.Strategy) -> int:
+    """The per-replica batch; the global batch must split evenly over the replicas."""
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise ConfigError(f"batch_size {batch_size} (the global batch) is not divisible by the {replicas} replicas "
+                          "of the distribution strategy")
+    return batch_size // replicas
+
+
+def precision_policy(mixed_precision: bool) -> str:
+    """The Keras dtype policy: "mixed_float16" needs a GPU (float16 kernels on CPU are missing or far slower,
+    so it is refused there), else "float32"."""
+    if not mixed_precision:
+        return "float32"
+    if not tf.config.list_physical_devices("GPU"):
+        raise ConfigError("mixed_precision needs a GPU (none is visible); run without --mixed_precision on CPU")
+    return "mixed_float16"
+
+
+class DtypePolicy:
+    """Context manager setting Keras' global dtype policy for model creation, restoring the previous one."""
+
+    def __init__(self, policy: str) -> None:
+        self.policy = policy
+        self._previous: keras.DTypePolicy | None = None
+
+    def __enter__(self) -> DtypePolicy:
+        self._previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(self.policy)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        keras.config.set_dtype_policy(self._previous)
