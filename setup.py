@@ -26,6 +26,8 @@ setup(
         "absl-py>=2.0",
         "tensorflow-datasets>=4.9",
         "h5py>=3.10",
+        # tensorflow-datasets imports it, but current etils releases no longer pull it in.
+        "importlib_resources>=6.0",
     ],
     extras_require={"dev": ["pytest>=8.0", "ruff>=0.5"]},
     entry_points={

@@ -70,7 +70,7 @@ def test_run_eval_on_synthetic_drives_with_a_fresh_checkpoint(synthetic_root: Pa
          "--export_depths", f"--gt_cache_dir={tmp_path / 'cache'}"],
         capture_output=True, text=True, cwd=REPO, check=False)
     assert completed.returncode == 0, completed.stderr[-3000:]
-    assert "abs_rel,    sq_rel" in completed.stdout
+    assert "   abs_rel,     sq_rel,        rms" in completed.stdout  # the original's {:>10} columns
     result = json.loads((out / "depth_eval.json").read_text())
     lines = (synthetic_root / "splits" / "test_files_eigen.txt").read_text().split()
     assert result["num_images"] == len(lines) and len(result["per_image"]["abs_rel"]) == len(lines)
