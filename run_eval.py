@@ -6,14 +6,13 @@ the JSON with all numbers goes to --output_dir.
 
 from __future__ import annotations
 
-from absl import app
-
 import flags.eval as eval_flags
-from sfmlearner_tf.evaluation import DepthEvalConfig, evaluate_depth, evaluate_pose
+from sfmlearner_tf.apps import run_program
 
 
-def _run(argv: list[str]) -> None:
-    del argv
+def _evaluate() -> None:
+    from sfmlearner_tf.evaluation import DepthEvalConfig, evaluate_depth, evaluate_pose
+
     config = eval_flags.config_from_flags()
     result = evaluate_depth(config) if isinstance(config, DepthEvalConfig) else evaluate_pose(config)
     print(result["table"])
@@ -21,7 +20,7 @@ def _run(argv: list[str]) -> None:
 
 def main() -> None:
     """Console entry point (sfm-eval)."""
-    app.run(_run)
+    run_program("sfm-eval", _evaluate)
 
 
 if __name__ == "__main__":

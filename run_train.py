@@ -6,32 +6,21 @@
 
 from __future__ import annotations
 
-import sys
-
-from absl import app
-
 from flags import train as train_flags
-from sfmlearner_tf.errors import SfmLearnerError
+from sfmlearner_tf.apps import run_program
 
 
-def run(argv: list[str]) -> None:
-    """Parses flags, trains, and exits non-zero on a data/config/checkpoint error or 128+signal when stopped."""
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+def _train() -> int | None:
+    """Trains; a run stopped by a signal exits with 128 + the signal number, after saving."""
     from sfmlearner_tf.training import train
 
-    try:
-        result = train(train_flags.config_from_flags())
-    except SfmLearnerError as error:
-        print(f"sfm-train: error: {error}", file=sys.stderr)
-        sys.exit(1)
-    if result.signum is not None:
-        sys.exit(128 + result.signum)
+    result = train(train_flags.config_from_flags())
+    return None if result.signum is None else 128 + result.signum
 
 
 def main() -> None:
     """Console-script entry point (sfm-train)."""
-    app.run(run)
+    run_program("sfm-train", _train)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
-"""Median seconds per train step after warm-up: batch 4, 128x416, 3 frames; boundary loss on/off x XLA on/off.
+"""Median seconds per train step after warm-up (batch 4, 128x416, 3 frames) with the boundary loss on/off and
+XLA on/off, against the machine's FLOP floor measured in the same run.
 
-    python -m benchmarks.train_step [--repeats 5] [--height 128 --width 416]
+    python -m benchmarks.train_step [--repeats 5] [--height 128 --width 416] [--batch_size 4]
 
+The floor is the step's FLOPs (3 x the forward FLOPs of both nets, from TF's profiler) divided by the float32
+matmul rate measured here and now (benchmarks/matmul_rate.py); `ratio_to_floor` = seconds / floor.
 Prints one JSON line (see benchmarks/bench_utils.emit).
 """
 
@@ -13,6 +16,8 @@ import numpy as np
 import tensorflow as tf
 
 from benchmarks.bench_utils import emit, median_seconds
+from benchmarks.flops import forward_flops, train_step_flops
+from benchmarks.matmul_rate import matmul_gflops
 from sfmlearner_tf.training import TrainConfig, TrainStep, build_state, loss_config
 
 
@@ -47,15 +52,25 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=416)
     parser.add_argument("--batch_size", type=int, default=4)
     args = parser.parse_args()
-    results = {}
+    base = TrainConfig(img_height=args.height, img_width=args.width, batch_size=args.batch_size)
+    state = build_state(base)
+    forward = forward_flops(state.depth_net, state.pose_exp_net, args.batch_size, args.height, args.width,
+                            base.num_source)
+    step_gflop = train_step_flops(forward) / 1e9
+    gflops = matmul_gflops(2048)
+    floor_s = step_gflop / gflops
+    seconds, ratios = {}, {}
     for lambda_seg in (0.0, 2.5):
         for jit in (False, True):
             config = TrainConfig(img_height=args.height, img_width=args.width, batch_size=args.batch_size,
                                  lambda_seg=lambda_seg, jit_compile=jit)
             key = f"boundary_{'on' if lambda_seg else 'off'}_xla_{'on' if jit else 'off'}"
-            results[key] = round(time_step(config, args.repeats), 4)
-    emit("train_step", seconds_per_step=results, batch_size=args.batch_size, img_height=args.height,
-         img_width=args.width, seq_length=3, repeats=args.repeats)
+            seconds[key] = round(time_step(config, args.repeats), 4)
+            ratios[key] = round(seconds[key] / floor_s, 2)
+    emit("train_step", seconds_per_step=seconds, ratio_to_floor=ratios, step_gflop=round(step_gflop, 1),
+         forward_gflop={name: round(value / 1e9, 2) for name, value in forward.items()},
+         matmul_gflops=round(gflops, 1), floor_seconds=round(floor_s, 3), batch_size=args.batch_size,
+         img_height=args.height, img_width=args.width, seq_length=3, repeats=args.repeats)
 
 
 if __name__ == "__main__":

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from absl import app
-
 from flags import mask_rcnn_prep as prep_flags
 from mask_rcnn_prep.boundary_job import run_boundary_job
 from mask_rcnn_prep.show_detections import ShowConfig, show_detections
+from sfmlearner_tf.apps import run_program
 
 
-def _run(argv: list[str]) -> None:
-    del argv
+def _prep() -> None:
     config = prep_flags.config_from_flags()
     if isinstance(config, ShowConfig):
         print(show_detections(config))
@@ -21,7 +19,7 @@ def _run(argv: list[str]) -> None:
 def main() -> None:
     """Console script `sfm-mask-rcnn-prep`."""
     prep_flags.define_flags()
-    app.run(_run)
+    run_program("sfm-mask-rcnn-prep", _prep)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 from test_train_step import HEIGHT, WIDTH, make_batch
 
-from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.models.tf1_checkpoint import tf1_variable_map, write_tf1_checkpoint
 from sfmlearner_tf.training import NonFiniteLossError, TrainCheckpoints, TrainConfig, build_state, train
 from sfmlearner_tf.training.checkpoints import make_checkpoint
@@ -105,3 +105,31 @@ def test_sigterm_saves_and_returns(tmp_path: Path) -> None:
     assert 2 <= result.step < 100
     assert Path(result.checkpoint + ".index").is_file() and result.checkpoint.endswith(f"-{result.step}")
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+
+
+def test_unreadable_sample_mid_run_is_a_data_error_and_keeps_the_steps_done(tmp_path: Path) -> None:
+    good = tf.data.Dataset.from_tensors(make_batch(seed=4)).repeat(3)
+    broken = tf.data.Dataset.from_tensors(tf.constant(b"not a jpeg")).map(
+        lambda data: {**make_batch(seed=4), "tgt_image": tf.io.decode_jpeg(data)[tf.newaxis]})
+    config = config_for(tmp_path, max_steps=10, save_latest_freq=100, summary_freq=100)
+    with pytest.raises(DataError, match="step 4 cannot be read"):
+        train(config, dataset=good.concatenate(broken), steps_per_epoch=100, log=False)
+    resumed = build_state(config)
+    checkpoints = TrainCheckpoints(make_checkpoint(resumed.depth_net, resumed.pose_exp_net, resumed.optimizer,
+                                                   resumed.step, resumed.rng), config.checkpoint_dir)
+    assert checkpoints.restore_newest() is not None and int(resumed.step.numpy()) == 3
+    assert int(resumed.optimizer.iterations.numpy()) == 3
+
+
+def test_a_run_folder_resolves_to_its_newest_checkpoint_latest_included(tmp_path: Path) -> None:
+    from sfmlearner_tf.models import DispNet
+    from sfmlearner_tf.models.tf1_checkpoint import restore_models
+
+    state = build_state(config_for(tmp_path))
+    checkpoints = TrainCheckpoints(make_checkpoint(state.depth_net, state.pose_exp_net, state.optimizer,
+                                                   state.step, state.rng), str(tmp_path))
+    for step, save in ((30, checkpoints.save_epoch), (45, checkpoints.save_latest)):
+        state.step.assign(step)
+        save(step)
+    info = restore_models(tmp_path, depth_net=DispNet())
+    assert info["global_step"] == 45 and "latest" in info["checkpoint"]

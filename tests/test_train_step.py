@@ -108,8 +108,8 @@ def test_total_is_pixel_smooth_boundary_and_weight_decay() -> None:
     assert out["boundary"].shape == (2, HEIGHT, WIDTH, 1)
 
 
-def _first_step_loss(batch: dict, strategy: str = "default", jit_compile: bool = False) -> float:
-    """The first step's loss with weights initialised from seed 5."""
+def _first_step(batch: dict, strategy: str = "default", jit_compile: bool = False) -> tuple[float, TrainStep]:
+    """The first step's loss with weights initialised from seed 5, and the step object."""
     config = small_config()
     distribution = make_strategy(strategy)
     tf.keras.utils.set_random_seed(5)
@@ -118,18 +118,21 @@ def _first_step_loss(batch: dict, strategy: str = "default", jit_compile: bool =
     step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, loss_config(config),
                      strategy=distribution, jit_compile=jit_compile)
     dataset = distribution.experimental_distribute_dataset(tf.data.Dataset.from_tensors(batch))
-    return float(step(next(iter(dataset)))["total"])
+    return float(step(next(iter(dataset)))["total"]), step
 
 
 def test_xla_step_gives_the_plain_step_loss() -> None:
     batch = make_batch(seed=3)
-    assert _first_step_loss(batch, jit_compile=True) == pytest.approx(_first_step_loss(batch), rel=1e-4)
+    xla_loss, xla_step = _first_step(batch, jit_compile=True)
+    assert xla_loss == pytest.approx(_first_step(batch)[0], rel=1e-4)
+    # The compiled forward/backward function is the one that ran (traced once, with jit_compile set).
+    assert xla_step.forward_backward.experimental_get_tracing_count() == 1
 
 
 @pytest.mark.slow
 def test_mirrored_strategy_gives_the_plain_step_loss() -> None:
     batch = make_batch(seed=3)
-    assert _first_step_loss(batch, strategy="mirrored") == pytest.approx(_first_step_loss(batch), rel=1e-4)
+    assert _first_step(batch, strategy="mirrored")[0] == pytest.approx(_first_step(batch)[0], rel=1e-4)
 
 
 def test_mixed_precision_is_refused_without_gpu() -> None:

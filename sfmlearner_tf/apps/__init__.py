@@ -1,0 +1,32 @@
+"""Thin entry points. `run_program` is the wrapper they share around absl's app.run."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+from absl import app
+
+from sfmlearner_tf.errors import SfmLearnerError
+
+
+def run_program(name: str, body: Callable[[], int | None]) -> None:
+    """Parses the flags and runs `body()`: stray arguments are a usage error, TensorFlow's INFO logs (one per
+    checkpoint save) stay out of the progress lines, and the project's errors (a bad file, flag or checkpoint)
+    end as one line `<name>: error: ...` on stderr with exit code 1 instead of a traceback. A non-zero int
+    returned by `body` becomes the exit code."""
+
+    def _run(argv: list[str]) -> None:
+        if len(argv) > 1:
+            raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+        logging.getLogger("tensorflow").setLevel(logging.WARNING)
+        try:
+            code = body()
+        except SfmLearnerError as error:
+            print(f"{name}: error: {error}", file=sys.stderr)
+            sys.exit(1)
+        if code:
+            sys.exit(code)
+
+    app.run(_run)

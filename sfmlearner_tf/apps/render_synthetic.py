@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import time
 
-from absl import app
-
 from flags import render_synthetic as render_flags
-from sfmlearner_tf.data.synthetic import render_dataset
+from sfmlearner_tf.apps import run_program
 
 
-def _main(argv: list[str]) -> None:
-    del argv
+def _render() -> None:
+    from sfmlearner_tf.data.synthetic import render_dataset
+
     config = render_flags.config_from_flags()
     start = time.monotonic()
     manifest = render_dataset(render_flags.FLAGS.output_dir, config, num_workers=render_flags.FLAGS.num_workers)
@@ -20,7 +19,8 @@ def _main(argv: list[str]) -> None:
 
 
 def main() -> None:
-    app.run(_main)
+    """Console-script entry point (sfm-render-synthetic)."""
+    run_program("sfm-render-synthetic", _render)
 
 
 if __name__ == "__main__":

@@ -201,14 +201,12 @@ def write_tf1_checkpoint(prefix: str, arrays: dict[str, np.ndarray], global_step
 
 
 def _latest_in_directory(directory: Path) -> str:
-    """The newest checkpoint in a folder: the `checkpoint` state file's choice, else the highest trailing step
-    number among `*.index` files (model-<step>, ckpt-<step>), ties broken by modification time."""
-    latest = tf.train.latest_checkpoint(str(directory))
-    if latest is not None:
-        return latest
-    indexes = list(directory.glob("*.index"))
+    """The newest checkpoint in a folder, by the trailing step number of its prefix (model-<step>, ckpt-<step>,
+    model.latest-<step>), ties broken by modification time. The folder's own `*.index` files count, and so does
+    its `latest/` subfolder, where our training writes the every-N-steps checkpoints beside the epoch ones."""
+    indexes = [*directory.glob("*.index"), *(directory / "latest").glob("*.index")]
     if not indexes:
-        raise CheckpointError(f"{directory}: a folder without any checkpoint (no `checkpoint` file, no *.index)")
+        raise CheckpointError(f"{directory}: a folder without any checkpoint (no *.index here or in latest/)")
 
     def order(path: Path) -> tuple[int, float]:
         match = re.search(r"(\d+)$", path.stem)

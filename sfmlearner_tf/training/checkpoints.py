@@ -63,7 +63,11 @@ class TrainCheckpoints:
         returns its prefix, or None when there is none."""
         path = self.newest()
         if path is not None:
-            self.checkpoint.read(path).expect_partial().assert_existing_objects_matched()
+            try:
+                self.checkpoint.read(path).expect_partial().assert_existing_objects_matched()
+            except (AssertionError, ValueError, tf.errors.OpError) as error:
+                raise CheckpointError(f"{path}: cannot resume from it, it does not match this run's models and "
+                                      f"optimizer (changed --seq_length or --explain_reg_weight?): {error}") from error
         return path
 
 

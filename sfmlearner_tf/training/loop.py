@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from sfmlearner_tf.data.pipeline import PipelineConfig, check_dataset, make_dataset
 from sfmlearner_tf.data.pipeline import steps_per_epoch as pipeline_steps_per_epoch
-from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.losses import LossConfig
 from sfmlearner_tf.models import DispNet, PoseExpNet
 from sfmlearner_tf.progress import ProgressReporter
@@ -144,7 +144,14 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     interval_steps, rate = 0, 0.0
     with GracefulStop() as stop:
         for step in range(start + 1, config.last_step + 1):
-            out = train_step(next(iterator))
+            try:
+                batch = next(iterator)
+            except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as error:
+                if saved_step != step - 1:  # keep the steps done so far; resume after fixing the sample
+                    checkpoints.save_latest(step - 1)
+                raise DataError(f"train: a sample of the batch for step {step} cannot be read: {error.message}"
+                                ) from error
+            out = train_step(batch)
             values = {key: float(out[key]) for key in SCALAR_KEYS}
             check_finite(step, values, guarded)
             state.step.assign(step)

@@ -55,7 +55,8 @@ class TrainStep:
         self.weight_decay = weight_decay
         self.strategy = strategy or tf.distribute.get_strategy()
         self.trace_count = 0
-        self._gradients = tf.function(self._losses_and_gradients, jit_compile=jit_compile)
+        # The forward and backward pass, XLA-compiled with jit_compile (the optimizer update stays outside).
+        self.forward_backward = tf.function(self._losses_and_gradients, jit_compile=jit_compile)
         self._step = tf.function(self._distributed_step)
 
     @property
@@ -97,7 +98,7 @@ class TrainStep:
         return scalars, summary_images, grads
 
     def _replica_step(self, batch: dict[str, tf.Tensor]) -> tuple[dict, dict]:
-        scalars, images, grads = self._losses_and_gradients(batch)
+        scalars, images, grads = self.forward_backward(batch)
         scalars["grad_norm"] = tf.linalg.global_norm(grads)
         self.optimizer.apply_gradients(zip(grads, self.variables))
         return scalars, images
