@@ -22,6 +22,8 @@ from sfmlearner_tf.io_utils import atomic_write_text
 
 def file_digest(path: str | os.PathLike, chunk_bytes: int = 1 << 22) -> str:
     """sha256 of a file's content."""
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: no such file (the Mask R-CNN weights, e.g. mask_rcnn_coco.h5)")
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(chunk_bytes), b""):

@@ -64,12 +64,14 @@ def read_resized_frame(path: Path, img_width: int, img_height: int) -> np.ndarra
 
 def drive_items(drive_dir: str | Path, output_dir: str | Path, camera: str, img_width: int,
                 img_height: int) -> list[WorkItem]:
-    """Frames `<drive>/image_<camera>/data/*.png`; boundary PNGs go to `<output>/<drive>/<frame>.png`."""
+    """Frames `<date>/<drive>/image_<camera>/data/*.png`; boundary PNGs go to the same relative path under the
+    output folder, `<output>/<date>/<drive>/image_<camera>/data/<frame>.png`, so that the output folder is what
+    `run_eval.py --boundary_dir` reads (one boundary image per Eigen test line)."""
     drive_dir = Path(drive_dir)
     frames = sorted((drive_dir / f"image_{camera}" / "data").glob("*.png"))
     if not frames:
         raise DataError(f"{drive_dir / f'image_{camera}' / 'data'}: no PNG frames found (not a KITTI drive?)")
-    out = Path(output_dir) / drive_dir.name
+    out = Path(output_dir) / drive_dir.resolve().parent.name / drive_dir.name / f"image_{camera}" / "data"
 
     def item(frame: Path) -> WorkItem:
         return WorkItem(

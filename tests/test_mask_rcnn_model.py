@@ -193,7 +193,9 @@ def test_drive_mode_writes_boundary_pngs(predictor, weights, tmp_path):
                                output_dir=str(tmp_path / "out"), num_shards=2, shard_index=0, model=TEST_CONFIG)
     result = run_boundary_job(config, predictor)
     assert (result.in_shard, result.processed) == (2, 2)
-    written = sorted((tmp_path / "out" / "2011_09_26_drive_0001_sync").glob("*.png"))
+    # The KITTI-relative path of each frame, as run_eval --boundary_dir expects.
+    written = sorted((tmp_path / "out" / tmp_path.name / "2011_09_26_drive_0001_sync" / "image_02" / "data"
+                      ).glob("*.png"))
     assert [p.name for p in written] == ["0000000000.png", "0000000002.png"]
     boundary = np.asarray(Image.open(written[0]))
     assert boundary.shape == (128, 416) and boundary.dtype == np.uint8 and boundary.max() == 255

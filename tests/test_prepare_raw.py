@@ -261,6 +261,10 @@ def test_corrupt_frame_and_bad_static_list_name_the_file(raw_root: Path, tmp_pat
     bad.write_bytes(b"not a png")
     with pytest.raises(DataError, match=r"image_03/data/0000000007.png: corrupt or unreadable image"):
         prepare_dataset(raw_config(root, tmp_path / "dump", num_threads=1), stream=io.StringIO())
+    with pytest.raises(DataError, match=r"scenes.txt:1: expected a drive name"):  # a test *file* list by mistake
+        (root / "scenes.txt").write_text("2011_09_26/2011_09_26_drive_0002_sync/image_02/data/0000000069.png\n")
+        prepare_dataset(raw_config(root, tmp_path / "dump", test_scenes_file=str(root / "scenes.txt")),
+                        stream=io.StringIO())
     (root / "splits" / "static_frames.txt").write_text("2011_09_26 2011_09_26_drive_0001_sync\n")
     with pytest.raises(DataError, match=r"static_frames.txt:1: expected 'date drive frame_id'"):
         prepare_dataset(raw_config(root, tmp_path / "dump"), stream=io.StringIO())
@@ -273,3 +277,25 @@ def test_config_errors_say_what_is_needed(raw_root: Path, tmp_path: Path) -> Non
         prepare_dataset(raw_config(raw_root, tmp_path, seq_length=4), stream=io.StringIO())
     with pytest.raises(ConfigError, match="needs --mask_rcnn_weights"):
         prepare_dataset(raw_config(raw_root, tmp_path, boundary_source="mask_rcnn"), stream=io.StringIO())
+
+
+def test_rendered_synthetic_drives_prepare_to_the_expected_samples(synthetic_root: Path, tmp_path: Path) -> None:
+    """On drives the renderer wrote: per training drive, the frames left after removing its stopped frames, less
+    one at each end; the test drive is skipped. Each boundary panel is the Sobel of the true instance masks."""
+    from sfmlearner_tf.data.synthetic import SyntheticManifest
+
+    manifest = SyntheticManifest.load(synthetic_root)
+    frames = manifest.config.num_frames
+    expected = {f"{drive}_02 {frame:010d}" for drive in manifest.train_drives
+                for frame in [i for i in range(frames) if i not in manifest.static_frames[drive]][1:-1]}
+    assert manifest.test_drives and sum(len(manifest.static_frames[d]) for d in manifest.train_drives) > 0
+    config = PrepareConfig(dataset_name="synthetic", dataset_dir=str(synthetic_root), dump_root=str(tmp_path),
+                           img_height=manifest.config.height, img_width=manifest.config.width, num_threads=2)
+    prepare_dataset(config, stream=io.StringIO())
+    assert listed(tmp_path) == expected
+    drive, frame = sorted(expected)[len(expected) // 2].split()
+    ids_path = manifest.raw_dir / manifest.date / drive[:-3] / "instances_02" / "data" / f"{frame}.png"
+    ids = np.asarray(Image.open(ids_path))
+    _, boundary = read_sample(tmp_path / drive / f"{frame}.jpg", 3, manifest.config.width)
+    error = np.abs(boundary.astype(np.float64) - numpy_sobel_boundary(ids))
+    assert ids.max() > 0 and error.mean() < 4.0 and np.percentile(error, 90) <= 12  # JPEG q75, as above

@@ -33,9 +33,17 @@ def _require(path: Path, what: str) -> Path:
 
 
 def read_test_scenes(path: str | os.PathLike) -> set[str]:
-    """Drive names without `_sync` (e.g. `2011_09_26_drive_0117`), one per line (test_scenes_*.txt)."""
+    """Drive names without `_sync` (e.g. `2011_09_26_drive_0117`), one per line (test_scenes_*.txt). Any other
+    line (a test *file* list passed by mistake, say) is an error: it would silently leak test drives into training."""
     path = _require(Path(path), "test scenes file")
-    return {line.strip() for line in path.read_text().splitlines() if line.strip()}
+    scenes = set()
+    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
+        name = line.strip()
+        if name and not re.fullmatch(r"\d{4}_\d{2}_\d{2}_drive_\d{4}", name):
+            raise DataError(f"{path}:{line_no}: expected a drive name like 2011_09_26_drive_0117, got {line!r}")
+        if name:
+            scenes.add(name)
+    return scenes
 
 
 def read_static_frames(path: str | os.PathLike) -> set[tuple[str, str]]:

@@ -18,8 +18,16 @@ SUMMARY_METRICS = ("abs_rel", "sq_rel", "rms", "log_rms", "a1", "a2", "a3")
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """Sizes chosen so that training shows learning within ~15 minutes on 2 CPU cores: 64x208 images (a quarter
-    of the pixels of 128x416, same aspect ratio, multiples of 16), a higher learning rate than the paper's."""
+    """Settings under which training from scratch shows learning within ~15 minutes on 2 CPU cores.
+
+    64x208 images (a quarter of the pixels of 128x416, same aspect ratio, multiples of 16) make a step about 4x
+    cheaper. The original's smooth_weight 0.5 flattens the disparity of a fresh net for thousands of steps
+    before structure appears (measured: no progress in 900 steps), so the demo uses 0.1. `seed` fixes the
+    initial weights: under the original's initialisation (Glorot, zero biases) the mean initial disparity
+    depends on the seed (2.5 to 9 of the sigmoid's 10.01 cap over seeds 1-6 and 8964); one near the cap leaves
+    the sigmoid saturated and the depth flat (measured with 8964), so the demo starts from seed 5 (mean 2.4).
+    `data_seed` fixes the rendered drives.
+    """
 
     work_dir: str = "./sfm_demo"
     num_drives: int = 5
@@ -30,11 +38,12 @@ class DemoConfig:
     img_height: int = 64
     img_width: int = 208
     batch_size: int = 4
-    steps: int = 600
-    learning_rate: float = 5e-4
-    smooth_weight: float = 0.5
+    steps: int = 1500
+    learning_rate: float = 2e-4
+    smooth_weight: float = 0.1
     lambda_seg: float = 0.5
-    seed: int = 8964
+    seed: int = 5
+    data_seed: int = 8964
     progress_every_s: float = 15.0
 
     def train_config(self) -> TrainConfig:
@@ -55,7 +64,7 @@ def _prepare(config: DemoConfig) -> None:
     root = Path(config.work_dir)
     synthetic = SyntheticConfig(num_drives=config.num_drives, num_test_drives=config.num_test_drives,
                                 num_frames=config.num_frames, width=config.render_width,
-                                height=config.render_height, seed=config.seed)
+                                height=config.render_height, seed=config.data_seed)
     render_dataset(root / "synthetic", synthetic, progress_every_s=config.progress_every_s)  # resumable
     prepare_dataset(PrepareConfig(dataset_name="synthetic", dataset_dir=str(root / "synthetic"),
                                   dump_root=str(root / "prepared"), img_height=config.img_height,
