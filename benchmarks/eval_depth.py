@@ -9,14 +9,13 @@ Prints one JSON line.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench_utils import machine_info
+from benchmarks.bench_utils import emit
 from sfmlearner_tf.data.synthetic import SyntheticConfig, render_dataset
 from sfmlearner_tf.evaluation.boundary_eval import boundary_scores
 from sfmlearner_tf.evaluation.depth_gt import cached_gt_depths
@@ -52,10 +51,9 @@ def main() -> None:
         boundary_scores(frames, list(preds))
         boundary = (time.perf_counter() - start) * per_100
         points = int(np.mean([np.count_nonzero(g) for g in gt]))
-    print(json.dumps({"benchmark": "eval_depth", "image_size": [375, 1242], "num_images": len(frames),
-                      "gt_points_per_image": points, "s_per_100_uncached": round(uncached, 3),
-                      "s_per_100_cached": round(cached, 3), "s_per_100_boundary_metrics": round(boundary, 3),
-                      "machine": machine_info()}))
+    emit("eval_depth", image_size=[375, 1242], num_images=len(frames), gt_points_per_image=points,
+         s_per_100_uncached=round(uncached, 3), s_per_100_cached=round(cached, 3),
+         s_per_100_boundary_metrics=round(boundary, 3))
 
 
 if __name__ == "__main__":

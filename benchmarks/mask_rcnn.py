@@ -7,9 +7,6 @@ loader (speed does not depend on the values). Run: `python benchmarks/mask_rcnn.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -17,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from benchmarks.bench_utils import emit
 from mask_rcnn_prep.config import MaskRcnnConfig
 from mask_rcnn_prep.h5_layout import coco_layout, random_weights, write_keras2_weights
 from mask_rcnn_prep.inference import MaskRcnnPredictor
@@ -59,11 +57,8 @@ def main() -> None:
                 "network_input": f"{plan.padded_hw[1]}x{plan.padded_hw[0]}",
                 "images_per_s": round(images_per_second(predictor, batch, args.repeats), 3),
             }
-    print(json.dumps({
-        "benchmark": "mask_rcnn_inference", "frame": "416x128", "batch_size": args.batch_size,
-        "repeats": args.repeats, "device": "GPU" if gpus else "CPU", "cpu_count": os.cpu_count(),
-        "machine": platform.machine(), "results": results,
-    }))
+    emit("mask_rcnn_inference", frame="416x128", batch_size=args.batch_size, repeats=args.repeats,
+         device="GPU" if gpus else "CPU", results=results)
 
 
 if __name__ == "__main__":

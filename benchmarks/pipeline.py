@@ -5,8 +5,6 @@ Prints one JSON line. Usage: python benchmarks/pipeline.py [--samples 64] [--bat
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from benchmarks.bench_utils import emit
 from sfmlearner_tf.data.pipeline import PipelineConfig, _folder_records, checked_decode, make_dataset
 from sfmlearner_tf.data.samples import write_sample
 
@@ -58,13 +57,9 @@ def main() -> None:
         plain = records.map(lambda n, c, k: (n, tf.io.decode_jpeg(c, channels=3), k),
                             num_parallel_calls=tf.data.AUTOTUNE)
         n = args.batches * 4
-        print(json.dumps({
-            "benchmark": "pipeline", "img": f"{H}x{W}", "seq_length": L, "batch_size": 4, "augment": True,
-            "samples_per_s": round(pipeline, 1),
-            "decode_only_checked_samples_per_s": round(rate(checked, 1, n), 1),
-            "decode_only_plain_samples_per_s": round(rate(plain, 1, n), 1),
-            "cpu_cores": os.cpu_count(), "note": "shared 2-core machine, other jobs running",
-        }))
+        emit("pipeline", img=f"{H}x{W}", seq_length=L, batch_size=4, augment=True,
+             samples_per_s=round(pipeline, 1), decode_only_checked_samples_per_s=round(rate(checked, 1, n), 1),
+             decode_only_plain_samples_per_s=round(rate(plain, 1, n), 1))
 
 
 if __name__ == "__main__":

@@ -4,15 +4,13 @@ scan) on one core at a chosen resolution; prints one JSON line."""
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.bench_utils import emit
 from sfmlearner_tf.data.synthetic import SyntheticConfig
 from sfmlearner_tf.data.synthetic.dataset import _write_calibration
 from sfmlearner_tf.data.synthetic.drive import make_drive
@@ -41,13 +39,10 @@ def main() -> None:
         start = time.perf_counter()
         drive.render_frame(frame)
         total_s.append(time.perf_counter() - start)
-    print(json.dumps({
-        "benchmark": "render_synthetic", "resolution": f"{config.width}x{config.height}", "frames": args.frames,
-        "median_s_per_frame_camera": round(float(np.median(camera_s)), 3),
-        "median_s_per_frame_camera_and_lidar": round(float(np.median(total_s)), 3),
-        "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus".strip(),
-        "threads": "1 process, numpy single-threaded ops",
-    }))
+    emit("render_synthetic", resolution=f"{config.width}x{config.height}", frames=args.frames,
+         median_s_per_frame_camera=round(float(np.median(camera_s)), 3),
+         median_s_per_frame_camera_and_lidar=round(float(np.median(total_s)), 3),
+         threads="1 process, numpy single-threaded ops")
 
 
 if __name__ == "__main__":

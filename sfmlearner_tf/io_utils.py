@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -62,3 +63,20 @@ def atomic_save_image(path: str | os.PathLike, array: np.ndarray, **save_kwargs:
     if fmt is None:
         raise ValueError(f"{path}: unsupported image extension {suffix!r}")
     atomic_write_bytes(path, encode_image(array, fmt, **save_kwargs))
+
+
+def claim_output_folder(folder: str | os.PathLike, identity: dict[str, object]) -> None:
+    """Marks `folder` as holding the outputs of the run described by `identity` (a JSON-able dict), so that a
+    resumable job that skips existing files never mixes in the files of a different run: a folder claimed by
+    another identity is refused with a ConfigError naming both."""
+    from sfmlearner_tf.errors import ConfigError
+
+    marker = Path(folder) / "run.json"
+    wanted = json.loads(json.dumps(identity, sort_keys=True, default=str))
+    if marker.is_file():
+        found = json.loads(marker.read_text())
+        if found != wanted:
+            raise ConfigError(f"{folder} holds the outputs of another run ({found}), not of this one ({wanted}): "
+                              "delete it or choose another --output_dir")
+        return
+    atomic_write_text(marker, json.dumps(wanted, sort_keys=True, indent=1))

@@ -104,7 +104,9 @@ def test_exports_and_comparison_figure(tmp_path: Path) -> None:
     np.testing.assert_allclose(np.load(tmp_path / "b_disp.npy"), 0.25)
     np.testing.assert_array_equal(np.load(tmp_path / "a_depth.npy"), depths[0])
     assert (tmp_path / "a_disp.png").is_file()
-    assert export_depths(tmp_path, ["a", "b"], depths) == 0  # resumable
+    (tmp_path / "a_depth.npy").write_bytes(b"stale")  # an earlier run's file is replaced, never kept
+    assert export_depths(tmp_path, ["a"], depths[:1]) == 1
+    np.testing.assert_array_equal(np.load(tmp_path / "a_depth.npy"), depths[0])
     gt = np.zeros((24, 36), np.float32)
     gt[10:, ::3] = 7.0
     strip = comparison_figure(np.zeros((24, 36, 3), np.uint8), depths[0], depths[1], gt)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.evaluation.pose_ate import associate, compute_ate, directory_ate, snippet_ate
 from sfmlearner_tf.evaluation.pose_eval import PoseEvalConfig, evaluate_pose, predict_pose_snippets
 from sfmlearner_tf.evaluation.pose_snippets import (
@@ -184,3 +185,7 @@ def test_evaluate_pose_end_to_end_with_a_fresh_network(tmp_path: Path) -> None:
     again = evaluate_pose(PoseEvalConfig(dataset_dir=str(odom), output_dir=str(tmp_path / "out2"),
                                          pred_dir=result["gt_dir"], gt_dir=result["gt_dir"]))
     assert again["ate_mean"] == pytest.approx(0.0, abs=1e-6) and again["num_snippets"] == 2
+    # The same output folder for another run (here: another checkpoint) is refused, not silently re-scored.
+    with pytest.raises(ConfigError, match="outputs of another run"):
+        evaluate_pose(PoseEvalConfig(dataset_dir=str(odom), output_dir=str(tmp_path / "out"), test_seq=9,
+                                     ckpt_file=str(tmp_path / "other" / "ckpt-1"), img_height=32, img_width=64))

@@ -46,18 +46,17 @@ def export_name(test_line: str) -> str:
 
 def export_depths(out_dir: str | os.PathLike, names: Sequence[str], depths: Sequence[np.ndarray],
                   progress_every_s: float = 10.0) -> int:
-    """Writes <name>_depth.npy, <name>_disp.npy and <name>_disp.png per map (atomic; existing sets are skipped,
-    so an interrupted export resumes). Returns the number of maps written."""
+    """Writes <name>_depth.npy, <name>_disp.npy and <name>_disp.png per map, each atomically, replacing what an
+    earlier run left (the maps are recomputed by every evaluation anyway). Returns the number of maps written."""
     out_dir = Path(out_dir)
     progress = ProgressReporter(len(names), "depth export", every_s=progress_every_s, unit="images")
     written = 0
     for name, depth in zip(names, depths):
         paths = [out_dir / f"{name}_depth.npy", out_dir / f"{name}_disp.npy", out_dir / f"{name}_disp.png"]
-        if not all(p.is_file() for p in paths):
-            depth = np.asarray(depth, dtype=np.float32)
-            atomic_save_npy(paths[0], depth)
-            atomic_save_npy(paths[1], (1.0 / depth).astype(np.float32))
-            atomic_save_image(paths[2], depth_to_color(depth))
-            written += 1
+        depth = np.asarray(depth, dtype=np.float32)
+        atomic_save_npy(paths[0], depth)
+        atomic_save_npy(paths[1], (1.0 / depth).astype(np.float32))
+        atomic_save_image(paths[2], depth_to_color(depth))
+        written += 1
         progress.update()
     return written

@@ -61,11 +61,10 @@ def comparison_figure(image: np.ndarray, depth_a: np.ndarray, depth_b: np.ndarra
 def write_comparison_figures(out_dir: str | os.PathLike, names: Sequence[str], images: Sequence[np.ndarray],
                              depths_a: Sequence[np.ndarray], depths_b: Sequence[np.ndarray],
                              gt_depths: Sequence[np.ndarray], labels: Sequence[str]) -> list[Path]:
-    """Writes <out_dir>/<name>_compare.png per image (atomic; existing files are kept). Returns the paths."""
+    """Writes <out_dir>/<name>_compare.png per image (atomic, replacing an earlier run's). Returns the paths."""
     paths = []
     for name, image, depth_a, depth_b, gt in zip(names, images, depths_a, depths_b, gt_depths):
         path = Path(out_dir) / f"{name}_compare.png"
-        if not path.is_file():
-            atomic_save_image(path, comparison_figure(image, depth_a, depth_b, gt, labels))
+        atomic_save_image(path, comparison_figure(image, depth_a, depth_b, gt, labels))
         paths.append(path)
     return paths

@@ -22,7 +22,7 @@ from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.evaluation.depth_predict import load_resized_image, to_network_range
 from sfmlearner_tf.evaluation.pose_ate import directory_ate
 from sfmlearner_tf.evaluation.pose_snippets import snippet_starts, write_gt_snippets, write_snippet
-from sfmlearner_tf.io_utils import atomic_write_text
+from sfmlearner_tf.io_utils import atomic_write_text, claim_output_folder
 from sfmlearner_tf.progress import ProgressReporter
 
 
@@ -103,6 +103,10 @@ def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None) -> dict:
         if pose_exp_net is None and not config.ckpt_file:
             raise ConfigError("pose evaluation needs --ckpt_file or --pred_dir")
         images, times = sequence_frames(config.dataset_dir, config.test_seq)
+        model = "an in-memory model" if pose_exp_net is not None else str(Path(config.ckpt_file).resolve())
+        claim_output_folder(pred_dir, {"predictions_of": model, "dataset_dir": str(Path(config.dataset_dir).resolve()),
+                                       "test_seq": config.test_seq, "seq_length": config.seq_length,
+                                       "img_size": [config.img_height, config.img_width]})
         net = pose_exp_net or load_pose_net(config.ckpt_file, config.seq_length - 1)
         predict_pose_snippets(net, images, times, pred_dir, config.seq_length, config.img_height,
                               config.img_width, config.batch_size, config.progress_every_s)
@@ -110,6 +114,8 @@ def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None) -> dict:
         raise DataError(f"{pred_dir}: predicted snippet folder not found")
     gt_dir = Path(config.gt_dir) if config.gt_dir else out / f"gt_{config.test_seq:02d}"
     if config.gt_dir is None:
+        claim_output_folder(gt_dir, {"ground_truth_of": str(Path(config.dataset_dir).resolve()),
+                                     "test_seq": config.test_seq, "seq_length": config.seq_length})
         write_gt_snippets(config.dataset_dir, config.test_seq, gt_dir, config.seq_length)
     elif not gt_dir.is_dir():
         raise DataError(f"{gt_dir}: ground-truth snippet folder not found")
