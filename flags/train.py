@@ -64,7 +64,8 @@ def define_flags(flag_values: flags.FlagValues = FLAGS) -> None:
     flags.DEFINE_enum("data_source", d.data_source, DATA_SOURCES, "Prepared folder or the TFDS builder", **fv)
     flags.DEFINE_string("tfds_data_dir", d.tfds_data_dir, "TFDS data_dir with data_source=tfds", **fv)
     flags.DEFINE_enum("distribution_strategy", d.distribution_strategy, STRATEGIES, "tf.distribute strategy", **fv)
-    flags.DEFINE_boolean("mixed_precision", d.mixed_precision, "mixed_float16 (GPU only)", **fv)
+    flags.DEFINE_boolean("mixed_precision", d.mixed_precision,
+                         "Mixed precision: mixed_float16 on a GPU, mixed_bfloat16 on a CPU", **fv)
     flags.DEFINE_boolean("jit_compile", d.jit_compile, "XLA-compile the forward and backward pass", **fv)
     flags.DEFINE_float("progress_every_s", d.progress_every_s, "Seconds between progress lines", **fv)
     _register_validators(flag_values)

@@ -109,8 +109,11 @@ class DispNet(keras.Model):
         disps = [disp4]
         for index, skip in ((3, cnv2b), (2, cnv1b), (1, None)):
             scale = 2 ** (index - 1)
-            disp_up = legacy_bilinear_resize(disps[-1], (height // scale, width // scale))
-            parts = [getattr(self, f"upcnv{index}")(x)] + ([skip] if skip is not None else []) + [disp_up]
+            up = getattr(self, f"upcnv{index}")(x)
+            # TF1's bilinear kernel always returns float32; under a mixed precision policy the features are
+            # float16/bfloat16, so the upsampled disparity joins the concat in their dtype.
+            disp_up = tf.cast(legacy_bilinear_resize(disps[-1], (height // scale, width // scale)), up.dtype)
+            parts = [up] + ([skip] if skip is not None else []) + [disp_up]
             x = getattr(self, f"icnv{index}")(tf.concat(parts, axis=-1))
             disps.append(self._disp_head(getattr(self, f"disp{index}"), x))
         return disps[::-1]

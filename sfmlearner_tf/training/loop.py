@@ -16,7 +16,13 @@ from sfmlearner_tf.models import DispNet, PoseExpNet
 from sfmlearner_tf.progress import ProgressReporter
 from sfmlearner_tf.training.checkpoints import TrainCheckpoints, init_from_checkpoint, make_checkpoint
 from sfmlearner_tf.training.config import TrainConfig
-from sfmlearner_tf.training.distribute import DtypePolicy, check_global_batch, make_strategy, precision_policy
+from sfmlearner_tf.training.distribute import (
+    DtypePolicy,
+    check_global_batch,
+    make_strategy,
+    needs_loss_scaling,
+    precision_policy,
+)
 from sfmlearner_tf.training.guards import GracefulStop, check_finite
 from sfmlearner_tf.training.step import SCALAR_KEYS, TrainStep, make_optimizer
 from sfmlearner_tf.training.summaries import write_step_summaries
@@ -59,7 +65,7 @@ def build_state(config: TrainConfig) -> TrainState:
     depth_net = DispNet().ensure_built()
     pose_exp_net = PoseExpNet(num_source=config.num_source, do_exp=config.do_exp).ensure_built()
     optimizer = make_optimizer(config.learning_rate, config.beta1, config.beta2, config.epsilon,
-                               config.mixed_precision)
+                               needs_loss_scaling(keras.config.dtype_policy().name))
     optimizer.build(depth_net.trainable_variables + pose_exp_net.trainable_variables)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     rng = tf.random.Generator.from_seed(config.seed)
@@ -131,7 +137,9 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
                            config.weight_decay, strategy, config.jit_compile)
     iterator = iter(strategy.experimental_distribute_dataset(dataset))
     writer = tf.summary.create_file_writer(config.checkpoint_dir)
-    guarded = ("total",) if config.mixed_precision else ("total", "grad_norm")  # loss scaling skips Inf grads
+    # A loss-scaled (float16) run skips steps with Inf gradients by design, so only the loss is guarded there.
+    loss_scaled = isinstance(state.optimizer, keras.optimizers.LossScaleOptimizer)
+    guarded = ("total",) if loss_scaled else ("total", "grad_norm")
     total_steps = max(config.last_step - start, 0)
     if log:
         print(f"train: {start_note}; steps {start + 1}..{config.last_step}, {steps_per_epoch} steps per epoch, "

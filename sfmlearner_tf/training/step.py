@@ -21,11 +21,11 @@ def to_model_range(images: tf.Tensor) -> tf.Tensor:
 
 
 def make_optimizer(learning_rate: float, beta1: float, beta2: float = 0.999, epsilon: float = 1e-8,
-                   mixed_precision: bool = False) -> keras.optimizers.Optimizer:
+                   loss_scaling: bool = False) -> keras.optimizers.Optimizer:
     """Adam as tf.compat.v1.train.AdamOptimizer(lr, beta1): epsilon 1e-8 (Keras' default is 1e-7), no schedule,
-    no clipping. With mixed precision it is wrapped in a dynamic LossScaleOptimizer."""
+    no clipping. With loss_scaling (float16 training) it is wrapped in a dynamic LossScaleOptimizer."""
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta1, beta_2=beta2, epsilon=epsilon)
-    return keras.optimizers.LossScaleOptimizer(optimizer) if mixed_precision else optimizer
+    return keras.optimizers.LossScaleOptimizer(optimizer) if loss_scaling else optimizer
 
 
 def kernel_l2(variables: Sequence[tf.Variable]) -> tf.Tensor:
