@@ -1,5 +1,6 @@
-"""Median seconds per train step after warm-up (batch 4, 128x416, 3 frames) with the boundary loss on/off and
-XLA on/off, against the machine's FLOP floor measured in the same run.
+"""Median seconds per train step after warm-up (batch 4, 128x416, 3 frames) with the boundary loss on/off, XLA
+off / on for the whole forward and backward pass, and mixed precision (bfloat16 on a
+CPU, float16 on a GPU), against the machine's FLOP floor measured in the same run.
 
     python -m benchmarks.train_step [--repeats 5] [--height 128 --width 416] [--batch_size 4]
 
@@ -19,6 +20,7 @@ from benchmarks.bench_utils import emit, median_seconds
 from benchmarks.flops import forward_flops, train_step_flops
 from benchmarks.matmul_rate import matmul_gflops
 from sfmlearner_tf.training import TrainConfig, TrainStep, build_state, loss_config
+from sfmlearner_tf.training.distribute import DtypePolicy, precision_policy
 
 
 def synthetic_batch(batch: int, height: int, width: int, seq_length: int, boundary: bool) -> dict[str, tf.Tensor]:
@@ -37,7 +39,8 @@ def synthetic_batch(batch: int, height: int, width: int, seq_length: int, bounda
 
 def time_step(config: TrainConfig, repeats: int) -> float:
     """Median seconds of one train step (2 untimed warm-up steps include tracing and compilation)."""
-    state = build_state(config)
+    with DtypePolicy(precision_policy(config.mixed_precision)):
+        state = build_state(config)
     step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, loss_config(config),
                      jit_compile=config.jit_compile)
     batch = synthetic_batch(config.batch_size, config.img_height, config.img_width, config.seq_length,
@@ -59,17 +62,17 @@ def main() -> None:
     step_gflop = train_step_flops(forward) / 1e9
     gflops = matmul_gflops(2048)
     floor_s = step_gflop / gflops
+    variants = {"boundary_off": {}, "boundary_on": {"lambda_seg": 2.5},
+                "boundary_on_xla_all": {"lambda_seg": 2.5, "jit_compile": True},
+                "boundary_on_mixed_precision": {"lambda_seg": 2.5, "mixed_precision": True}}
     seconds, ratios = {}, {}
-    for lambda_seg in (0.0, 2.5):
-        for jit in (False, True):
-            config = TrainConfig(img_height=args.height, img_width=args.width, batch_size=args.batch_size,
-                                 lambda_seg=lambda_seg, jit_compile=jit)
-            key = f"boundary_{'on' if lambda_seg else 'off'}_xla_{'on' if jit else 'off'}"
-            seconds[key] = round(time_step(config, args.repeats), 4)
-            ratios[key] = round(seconds[key] / floor_s, 2)
+    for key, changes in variants.items():
+        seconds[key] = round(time_step(base.replace(**changes), args.repeats), 4)
+        ratios[key] = round(seconds[key] / floor_s, 2)
     emit("train_step", seconds_per_step=seconds, ratio_to_floor=ratios, step_gflop=round(step_gflop, 1),
          forward_gflop={name: round(value / 1e9, 2) for name, value in forward.items()},
-         matmul_gflops=round(gflops, 1), floor_seconds=round(floor_s, 3), batch_size=args.batch_size,
+         matmul_gflops=round(gflops, 1), floor_seconds=round(floor_s, 3),
+         precision=precision_policy(True), batch_size=args.batch_size,
          img_height=args.height, img_width=args.width, seq_length=3, repeats=args.repeats)
 
 
