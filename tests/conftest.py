@@ -9,7 +9,8 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SHARED_SPLITS = Path(__file__).resolve().parents[1].parent / "shared" / "splits"
+# The original's split files are not ours to ship: ../shared/splits/ beside the checkout, or $SFM_SPLITS_DIR.
+SHARED_SPLITS = Path(os.environ.get("SFM_SPLITS_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "splits"))
 
 
 @pytest.fixture(scope="session")
@@ -27,5 +28,7 @@ def synthetic_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def shared_splits() -> Path:
     """The original split files (not ours to ship), read from ../shared/splits/."""
     if not SHARED_SPLITS.is_dir():
-        pytest.fail(f"{SHARED_SPLITS} not found: tests read the original split files from ../shared/splits/")
+        pytest.fail(f"{SHARED_SPLITS} not found: tests read the original split files (test_files_eigen.txt, "
+                    "test_scenes_eigen.txt, static_frames.txt, ... from SfMLearner's data/kitti/) from "
+                    "../shared/splits/ beside the checkout or from $SFM_SPLITS_DIR")
     return SHARED_SPLITS

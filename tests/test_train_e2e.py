@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import tensorflow as tf
 
 from sfmlearner_tf.data.prepare import PrepareConfig, prepare_dataset
 from sfmlearner_tf.errors import DataError
@@ -30,6 +31,16 @@ def test_short_training_run_writes_checkpoints_and_resumes(synthetic_root: Path,
     first = train(config)
     assert first.step == 2 and first.stopped_by == "done" and Path(first.checkpoint + ".index").is_file()
     assert first.losses["seg"] > 0 and first.losses["pixel"] > 0
+    # TensorBoard: every loss term, the learning rate, steps/s and the images, at each summary step.
+    tags: dict[str, list[int]] = {}
+    for event_file in (tmp_path / "ckpt").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(event_file)):
+            for value in event.summary.value:
+                tags.setdefault(value.tag, []).append(event.step)
+    for tag in ("loss/total", "loss/pixel", "loss/smooth", "loss/seg", "train/learning_rate",
+                "train/steps_per_second", "target", "disparity", "projected_source_0", "projected_source_1",
+                "boundary"):
+        assert sorted(tags.get(tag, [])) == [1, 2], tag
     second = train(config.replace(max_steps=4, continue_train=True))
     assert second.step == 3 and second.checkpoint.endswith("-3")
 

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 from sfmlearner_tf.io_utils import atomic_write_text
 from sfmlearner_tf.training.config import TrainConfig
@@ -110,7 +111,10 @@ def run_demo(config: DemoConfig) -> dict:
     train_config = config.train_config()
     # "Before" = the very initial weights of the run (the same seed gives the same initialisation).
     keras.utils.set_random_seed(train_config.seed)
-    before = _evaluate(config, build_state(train_config).depth_net)
+    initial = build_state(train_config).depth_net
+    # Kept as a checkpoint, so that run_eval can compare the trained model with it (--compare_ckpt_file).
+    tf.train.Checkpoint(depth_net=initial).write(str(Path(config.work_dir) / "initial" / "ckpt-0"))
+    before = _evaluate(config, initial)
     train_started = time.monotonic()
     result = train_run(train_config)
     train_s = time.monotonic() - train_started
