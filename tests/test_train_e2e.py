@@ -58,3 +58,20 @@ def test_demo_learns(tmp_path: Path) -> None:
     summary = run_demo(DemoConfig(work_dir=str(tmp_path / "demo")))
     assert summary["after"]["abs_rel"] < 0.9 * summary["before"]["abs_rel"]
     assert summary["after"]["a1"] > summary["before"]["a1"]
+
+
+def test_tiny_demo_runs_every_stage_and_keeps_its_initial_weights(tmp_path: Path) -> None:
+    """The demo's whole path at toy size (3 drives x 8 frames, 32x112, 2 steps): render, prepare, evaluate the
+    initial model, train, evaluate again; the kept initial checkpoint scores exactly the "before" row."""
+    from sfmlearner_tf.evaluation import DepthEvalConfig, evaluate_depth
+
+    config = DemoConfig(work_dir=str(tmp_path / "demo"), num_drives=3, num_frames=8, render_width=224,
+                        render_height=64, img_height=HEIGHT, img_width=WIDTH, steps=2, progress_every_s=1e9)
+    summary = run_demo(config)
+    assert summary["steps"] == 2 and set(summary["before"]) == set(summary["after"])
+    assert 0.0 < summary["before"]["abs_rel"] < 10.0 and summary["after"]["abs_rel"] != summary["before"]["abs_rel"]
+    rescored = evaluate_depth(DepthEvalConfig(dataset_dir=str(tmp_path / "demo" / "synthetic" / "kitti_raw"),
+                                              ckpt_file=str(tmp_path / "demo" / "initial" / "ckpt-0"),
+                                              img_height=HEIGHT, img_width=WIDTH, boundary_metrics=False))
+    assert rescored["metrics"]["abs_rel"] == pytest.approx(summary["before"]["abs_rel"], rel=1e-6)
+    assert "before" in summary["table"] and (tmp_path / "demo" / "demo_result.json").is_file()
