@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -9,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from test_eval_depth_gt import DATE, DRIVE, build_mini_raw, mini_dense_depth
 
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.evaluation import DepthEvalConfig, evaluate_depth
+from sfmlearner_tf.models import DispNet
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -79,3 +82,16 @@ def test_run_eval_on_synthetic_drives_with_a_fresh_checkpoint(synthetic_root: Pa
     assert np.load(out / "ckpt-1.npy").shape == (len(lines), 128, 416)
     assert len(list((out / "figures").glob("*_compare.png"))) == 1
     assert len(list((out / "depth_exports").glob("*_disp.png"))) == len(lines)
+
+
+def test_mixed_precision_inference_is_bfloat16_and_scores_like_float32(synthetic_root: Path, tmp_path: Path) -> None:
+    from sfmlearner_tf.evaluation.depth_predict import load_depth_net
+
+    tf.keras.utils.set_random_seed(3)
+    prefix = tf.train.Checkpoint(depth_net=DispNet().ensure_built()).write(str(tmp_path / "ckpt-1"))
+    assert load_depth_net(prefix, mixed_precision=True).cnv1.compute_dtype == "bfloat16"  # no GPU here
+    config = DepthEvalConfig(dataset_dir=str(synthetic_root / "kitti_raw"), ckpt_file=prefix, boundary_metrics=False)
+    plain = evaluate_depth(config)["metrics"]
+    mixed = evaluate_depth(dataclasses.replace(config, mixed_precision=True))["metrics"]
+    for name in ("abs_rel", "rms", "a1"):
+        assert mixed[name] == pytest.approx(plain[name], rel=2e-2, abs=5e-3), name

