@@ -1,5 +1,6 @@
-"""Atomic file writes: long jobs write to a temporary file beside the target, then rename it into place,
-so an interrupted job never leaves a truncated file behind."""
+"""Safe outputs for long jobs: atomic writes (a temporary file beside the target, then a rename), so an
+interrupted job never leaves a truncated file behind, and output folders claimed by one run, so a resumed job
+never mixes in another run's files."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from sfmlearner_tf.errors import ConfigError
 
 
 @contextlib.contextmanager
@@ -69,8 +72,6 @@ def claim_output_folder(folder: str | os.PathLike, identity: dict[str, object]) 
     """Marks `folder` as holding the outputs of the run described by `identity` (a JSON-able dict), so that a
     resumable job that skips existing files never mixes in the files of a different run: a folder claimed by
     another identity is refused with a ConfigError naming both."""
-    from sfmlearner_tf.errors import ConfigError
-
     marker = Path(folder) / "run.json"
     wanted = json.loads(json.dumps(identity, sort_keys=True, default=str))
     if marker.is_file():

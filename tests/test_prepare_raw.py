@@ -294,7 +294,7 @@ def test_rendered_synthetic_drives_prepare_to_the_expected_samples(synthetic_roo
     prepare_dataset(config, stream=io.StringIO())
     assert listed(tmp_path) == expected
     drive, frame = sorted(expected)[len(expected) // 2].split()
-    ids_path = manifest.raw_dir / manifest.date / drive[:-3] / "instances_02" / "data" / f"{frame}.png"
+    ids_path = manifest.layout.raw_date_dir / drive[:-3] / "instances_02" / "data" / f"{frame}.png"
     ids = np.asarray(Image.open(ids_path))
     _, boundary = read_sample(tmp_path / drive / f"{frame}.jpg", 3, manifest.config.width)
     error = np.abs(boundary.astype(np.float64) - numpy_sobel_boundary(ids))

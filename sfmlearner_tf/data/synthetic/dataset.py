@@ -58,16 +58,9 @@ class SyntheticManifest:
     intrinsics: np.ndarray  # 3x3 of image_02 (= P_rect_02[:, :3])
 
     @property
-    def raw_dir(self) -> Path:
-        return self.root / "kitti_raw"
-
-    @property
-    def odom_dir(self) -> Path:
-        return self.root / "kitti_odom"
-
-    @property
-    def splits_dir(self) -> Path:
-        return self.root / "splits"
+    def layout(self) -> Layout:
+        """The folder layout of this data set (paths of drives, sequences, splits)."""
+        return Layout(self.root, self.date)
 
     @property
     def train_drives(self) -> tuple[str, ...]:
