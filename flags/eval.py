@@ -38,6 +38,8 @@ flags.DEFINE_string("boundary_dir", None, "Boundary images per test line (<dir>/
 flags.DEFINE_boolean("mixed_precision", False, "Depth inference in bfloat16 on a CPU / float16 on a GPU "
                      "(float32 weights; faster, metrics differ in the third decimal).")
 flags.DEFINE_boolean("export_depths", False, "Write predicted depth/disparity .npy and magma PNGs.")
+flags.DEFINE_boolean("baselines", True, "Also score image-blind priors (a constant map; the median true depth of "
+                     "each row over the test images) and print them beside the model.")
 # Pose (odometry)
 flags.DEFINE_integer("test_seq", 9, "Odometry sequence to evaluate.")
 flags.DEFINE_integer("seq_length", 5, "Snippet length (odd).")
@@ -76,4 +78,4 @@ def config_from_flags() -> DepthEvalConfig | PoseEvalConfig:
         gt_cache_dir=FLAGS.gt_cache_dir or None, fix_duplicate_index=FLAGS.fix_duplicate_index,
         boundary_metrics=FLAGS.boundary_metrics, edge_domain=FLAGS.edge_domain, boundary_dir=FLAGS.boundary_dir,
         export_depths=FLAGS.export_depths, num_figures=FLAGS.num_figures, progress_every_s=FLAGS.progress_every_s,
-        mixed_precision=FLAGS.mixed_precision)
+        mixed_precision=FLAGS.mixed_precision, baselines=FLAGS.baselines)

@@ -16,7 +16,7 @@ from sfmlearner_tf.training.config import DATA_SOURCES, SEG_REDUCTIONS, STRATEGI
 FLAGS = flags.FLAGS
 
 _NON_NEGATIVE = ("smooth_weight", "explain_reg_weight", "lambda_seg", "weight_decay")
-_AT_LEAST_ONE = ("batch_size", "max_steps", "summary_freq", "save_latest_freq", "max_checkpoints_to_keep")
+_AT_LEAST_ONE = ("batch_size", "max_steps", "summary_freq", "save_latest_freq")
 
 
 def define_flags(flag_values: flags.FlagValues = FLAGS) -> None:
@@ -47,7 +47,8 @@ def define_flags(flag_values: flags.FlagValues = FLAGS) -> None:
     # Additions.
     flags.DEFINE_boolean("include_last_step", d.include_last_step,
                          "Run exactly max_steps steps (fixes the original's range(1, max_steps))", **fv)
-    flags.DEFINE_integer("max_checkpoints_to_keep", d.max_checkpoints_to_keep, "Epoch checkpoints kept", **fv)
+    flags.DEFINE_integer("max_checkpoints_to_keep", d.max_checkpoints_to_keep,
+                         "Epoch checkpoints kept (0: none, only the latest)", **fv)
     flags.DEFINE_float("lambda_seg", d.lambda_seg, "Weight of the boundary loss (0 = the baseline)", **fv)
     flags.DEFINE_integer("seg_gradient_order", d.seg_gradient_order,
                          "Disparity gradient order in the boundary loss (1 or 2, the paper's **)", **fv)
@@ -80,6 +81,7 @@ def _register_validators(flag_values: flags.FlagValues) -> None:
     register_range("learning_rate", lower=0.0, lower_inclusive=False, **fv)
     register_range("seg_gradient_order", lower=1, upper=2, **fv)
     register_range("seg_num_scales", lower=1, upper=4, **fv)
+    register_range("max_checkpoints_to_keep", lower=0, **fv)
     register_range("progress_every_s", lower=0.0, **fv)
     flags.register_validator("beta1", lambda v: 0.0 <= v < 1.0, message="--beta1 must be in [0, 1)", **fv)
     flags.register_validator("seq_length", lambda v: v >= 3 and v % 2 == 1,

@@ -62,16 +62,23 @@ def test_demo_learns(tmp_path: Path) -> None:
 
 def test_tiny_demo_runs_every_stage_and_keeps_its_initial_weights(tmp_path: Path) -> None:
     """The demo's whole path at toy size (3 drives x 8 frames, 32x112, 2 steps): render, prepare, evaluate the
-    initial model, train, evaluate again; the kept initial checkpoint scores exactly the "before" row."""
+    initial model, train (a learning-curve point after step 1), evaluate again; the kept initial checkpoint
+    scores exactly the "before" row, and the priors are scored beside it."""
     from sfmlearner_tf.evaluation import DepthEvalConfig, evaluate_depth
 
-    config = DemoConfig(work_dir=str(tmp_path / "demo"), num_drives=3, num_frames=8, render_width=224,
-                        render_height=64, img_height=HEIGHT, img_width=WIDTH, steps=2, progress_every_s=1e9)
+    config = DemoConfig(work_dir=str(tmp_path / "demo"), num_drives=3, num_test_drives=1, num_frames=8,
+                        render_width=224, render_height=64, img_height=HEIGHT, img_width=WIDTH, steps=2,
+                        curve_every=1, progress_every_s=1e9)
     summary = run_demo(config)
     assert summary["steps"] == 2 and set(summary["before"]) == set(summary["after"])
+    assert [point["step"] for point in summary["curve"]] == [0, 1, 2]
+    assert summary["curve"][0]["metrics"] == summary["before"] and summary["curve"][-1]["metrics"] == summary["after"]
+    assert set(summary["baselines"]) == {"constant", "row prior"}
+    assert summary["baselines"]["row prior"]["abs_rel"] < summary["baselines"]["constant"]["abs_rel"]
     assert 0.0 < summary["before"]["abs_rel"] < 10.0 and summary["after"]["abs_rel"] != summary["before"]["abs_rel"]
     rescored = evaluate_depth(DepthEvalConfig(dataset_dir=str(tmp_path / "demo" / "synthetic" / "kitti_raw"),
                                               ckpt_file=str(tmp_path / "demo" / "initial" / "ckpt-0"),
                                               img_height=HEIGHT, img_width=WIDTH, boundary_metrics=False))
     assert rescored["metrics"]["abs_rel"] == pytest.approx(summary["before"]["abs_rel"], rel=1e-6)
-    assert "before" in summary["table"] and (tmp_path / "demo" / "demo_result.json").is_file()
+    assert "before" in summary["table"] and "row prior" in summary["table"]
+    assert (tmp_path / "demo" / "demo_result.json").is_file()

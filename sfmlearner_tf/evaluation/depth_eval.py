@@ -13,7 +13,7 @@ import numpy as np
 from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.evaluation.boundary_eval import boundary_scores
 from sfmlearner_tf.evaluation.depth_gt import cached_gt_depths
-from sfmlearner_tf.evaluation.depth_metrics import format_metrics_table, score_depths
+from sfmlearner_tf.evaluation.depth_metrics import format_labelled_table, format_metrics_table, score_depths
 from sfmlearner_tf.evaluation.depth_predict import (
     load_depth_net,
     load_prediction_file,
@@ -22,6 +22,7 @@ from sfmlearner_tf.evaluation.depth_predict import (
 )
 from sfmlearner_tf.evaluation.exports import export_depths, export_name
 from sfmlearner_tf.evaluation.figures import write_comparison_figures
+from sfmlearner_tf.evaluation.priors import PRIOR_NAMES, prior_depths
 from sfmlearner_tf.evaluation.test_lists import (
     find_test_file_list,
     read_test_lines,
@@ -56,6 +57,7 @@ class DepthEvalConfig:
     mixed_precision: bool = False          # True: bfloat16 (CPU) / float16 (GPU) inference, float32 weights
     export_depths: bool = False
     num_figures: int = 0                   # comparison figures for the first N images (needs compare_ckpt_file)
+    baselines: bool = False                # also score the image-blind priors (constant map, row prior)
     progress_every_s: float = 10.0
 
 
@@ -115,6 +117,21 @@ def _compare(config: DepthEvalConfig, frames: list, names: list[str], gt_depths:
     return compared
 
 
+def _score_baselines(config: DepthEvalConfig, gt_depths: list[np.ndarray]) -> dict[str, dict]:
+    """The metrics of each image-blind prior (evaluation.priors) on the same ground truth."""
+    return {name: score_depths(gt_depths, prior_depths(name, gt_depths, config.min_depth, config.max_depth),
+                               config.min_depth, config.max_depth)["metrics"] for name in PRIOR_NAMES}
+
+
+def _labelled_table(result: dict) -> str:
+    """Model, model B and the priors side by side (empty when there is nothing to set beside the model)."""
+    rows = {"model": result["metrics"]}
+    if "compare" in result:
+        rows["model B"] = result["compare"]["metrics"]
+    rows.update(result.get("baselines", {}))
+    return "\n" + format_labelled_table(rows) if len(rows) > 1 else ""
+
+
 def evaluate_depth(config: DepthEvalConfig, depth_net=None) -> dict:
     """Runs the evaluation; returns a JSON-ready dict (metric means, per-image values, boundary scores, the
     printable "table") and, with an output_dir, writes it to <output_dir>/depth_eval.json.
@@ -136,7 +153,10 @@ def evaluate_depth(config: DepthEvalConfig, depth_net=None) -> dict:
         export_depths(Path(config.output_dir) / "depth_exports", names, preds, config.progress_every_s)
     if config.compare_ckpt_file:
         result["compare"] = _compare(config, frames, names, gt_depths, preds, source)
-    result["table"] = format_metrics_table(result["metrics"]) + _boundary_line(result.get("boundary"))
+    if config.baselines:
+        result["baselines"] = _score_baselines(config, gt_depths)
+    result["table"] = (format_metrics_table(result["metrics"]) + _boundary_line(result.get("boundary"))
+                       + _labelled_table(result))
     if config.output_dir:
         atomic_write_text(Path(config.output_dir) / "depth_eval.json", json.dumps(result, indent=1))
     return result

@@ -16,6 +16,8 @@ from sfmlearner_tf.errors import DataError
 
 # The original's printed column order; d1_all is a KITTI-2015 disparity metric it prints as 0 for Eigen.
 METRIC_NAMES = ("abs_rel", "sq_rel", "rms", "log_rms", "d1_all", "a1", "a2", "a3")
+# The columns of our labelled tables (model, baselines, comparisons): the original's, without the always-0 d1_all.
+SUMMARY_METRICS = ("abs_rel", "sq_rel", "rms", "log_rms", "a1", "a2", "a3")
 GARG_CROP_FRACTIONS = (0.40810811, 0.99189189, 0.03594771, 0.96405229)
 
 
@@ -109,3 +111,12 @@ def format_metrics_table(metrics: dict[str, float]) -> str:
     header = ", ".join(f"{name:>10}" for name in METRIC_NAMES)
     values = ", ".join(f"{metrics[name]:10.4f}" for name in METRIC_NAMES)
     return f"{header}\n{values}"
+
+
+def format_labelled_table(rows: dict[str, dict[str, float]]) -> str:
+    """One labelled line per row ({label: metrics}) under a header of SUMMARY_METRICS, 4 decimals."""
+    width = max(10, *(len(label) for label in rows))
+    header = f"{'':<{width}}" + "".join(f"{name:>10}" for name in SUMMARY_METRICS)
+    lines = [f"{label:<{width}}" + "".join(f"{metrics[name]:>10.4f}" for name in SUMMARY_METRICS)
+             for label, metrics in rows.items()]
+    return "\n".join([header, *lines])

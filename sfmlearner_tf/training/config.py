@@ -99,8 +99,10 @@ class TrainConfig:
                 problems.append(f"{name} must be in [0, 1), got {getattr(self, name)}")
         if self.epsilon <= 0:
             problems.append(f"epsilon must be > 0, got {self.epsilon}")
-        for name in ("batch_size", "max_steps", "summary_freq", "save_latest_freq", "max_checkpoints_to_keep",
-                     "seg_num_scales"):
+        if self.max_checkpoints_to_keep < 0:
+            problems.append(f"max_checkpoints_to_keep must be >= 0 (0: no epoch checkpoints), got "
+                            f"{self.max_checkpoints_to_keep}")
+        for name in ("batch_size", "max_steps", "summary_freq", "save_latest_freq", "seg_num_scales"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.seg_num_scales > 4:

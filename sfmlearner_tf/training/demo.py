@@ -1,5 +1,6 @@
-"""The CPU demo: render synthetic drives, prepare them with boundary panels from the true instance masks, train,
-and evaluate depth on the held-out drives before and after training (same model, median-scaled)."""
+"""The CPU demo: render synthetic drives, prepare them with boundary panels from the true instance masks, train
+from scratch, and evaluate depth on several held-out drives before, during (a learning curve) and after
+training, beside two image-blind priors (a constant map and a row-wise prior; see evaluation.priors)."""
 
 from __future__ import annotations
 
@@ -11,28 +12,27 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.evaluation.depth_metrics import SUMMARY_METRICS, format_labelled_table
 from sfmlearner_tf.io_utils import atomic_write_text
 from sfmlearner_tf.training.config import TrainConfig
 
-SUMMARY_METRICS = ("abs_rel", "sq_rel", "rms", "log_rms", "a1", "a2", "a3")
+BOUNDARY_KEYS = ("dbe_acc", "dbe_comp", "edge_sharpness")
 
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """Settings under which training from scratch shows learning within ~15 minutes on 2 CPU cores.
+    """What the demo renders, trains and evaluates. The defaults are chosen to fit 10 minutes on 2 CPU cores;
+    the README's results section says how they were measured.
 
-    64x208 images (a quarter of the pixels of 128x416, same aspect ratio, multiples of 16) make a step about 4x
-    cheaper. The original's smooth_weight 0.5 flattens the disparity of a fresh net for thousands of steps
-    before structure appears (measured: no progress in 900 steps), so the demo uses 0.1. `seed` fixes the
-    initial weights: under the original's initialisation (Glorot, zero biases) the mean initial disparity
-    depends on the seed (2.5 to 9 of the sigmoid's 10.01 cap over seeds 1-6 and 8964); one near the cap leaves
-    the sigmoid saturated and the depth flat (measured with 8964), so the demo starts from seed 5 (mean 2.4).
-    `data_seed` fixes the rendered drives.
+    `seed` fixes the initial weights (under the original's Glorot initialisation the initial mean disparity
+    depends on it, and one near the sigmoid's cap keeps the depth flat for a long time); `data_seed` fixes the
+    rendered drives. `curve_every` > 0 evaluates the held-out drives every that many steps.
     """
 
     work_dir: str = "./sfm_demo"
-    num_drives: int = 5
-    num_test_drives: int = 1
+    num_drives: int = 11
+    num_test_drives: int = 3
     num_frames: int = 40
     render_width: int = 416
     render_height: int = 128
@@ -43,22 +43,32 @@ class DemoConfig:
     learning_rate: float = 2e-4
     smooth_weight: float = 0.1
     lambda_seg: float = 0.5
+    mixed_precision: bool = False
     seed: int = 5
     data_seed: int = 8964
+    curve_every: int = 0
     progress_every_s: float = 15.0
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.num_test_drives < self.num_drives:
+            raise ConfigError(f"DemoConfig: num_test_drives={self.num_test_drives} must be in "
+                              f"[1, num_drives={self.num_drives}) (the rest are trained on)")
+        if self.curve_every < 0:
+            raise ConfigError(f"DemoConfig: curve_every={self.curve_every} must be >= 0")
+
     def train_config(self) -> TrainConfig:
-        """The run_train settings of the demo (flags/presets/cpu_demo.cfg holds the same)."""
+        """The run_train settings of the demo (flags/presets/cpu_demo.cfg holds the default ones)."""
         root = Path(self.work_dir)
         return TrainConfig(dataset_dir=str(root / "prepared"), checkpoint_dir=str(root / "checkpoints"),
                            img_height=self.img_height, img_width=self.img_width, batch_size=self.batch_size,
                            max_steps=self.steps, include_last_step=True, learning_rate=self.learning_rate,
                            smooth_weight=self.smooth_weight, lambda_seg=self.lambda_seg, seed=self.seed,
-                           summary_freq=100, save_latest_freq=200, continue_train=True,
-                           progress_every_s=self.progress_every_s)
+                           mixed_precision=self.mixed_precision, summary_freq=100, save_latest_freq=200,
+                           max_checkpoints_to_keep=0, continue_train=True, progress_every_s=self.progress_every_s)
 
 
-def _prepare(config: DemoConfig) -> None:
+def prepare_demo_data(config: DemoConfig) -> None:
+    """Renders the drives and prepares the training samples at the training size (both resume)."""
     from sfmlearner_tf.data.prepare import PrepareConfig, prepare_dataset
     from sfmlearner_tf.data.synthetic import SyntheticConfig, render_dataset
 
@@ -66,21 +76,28 @@ def _prepare(config: DemoConfig) -> None:
     synthetic = SyntheticConfig(num_drives=config.num_drives, num_test_drives=config.num_test_drives,
                                 num_frames=config.num_frames, width=config.render_width,
                                 height=config.render_height, seed=config.data_seed)
-    render_dataset(root / "synthetic", synthetic, progress_every_s=config.progress_every_s)  # resumable
+    render_dataset(root / "synthetic", synthetic, progress_every_s=config.progress_every_s)
     prepare_dataset(PrepareConfig(dataset_name="synthetic", dataset_dir=str(root / "synthetic"),
                                   dump_root=str(root / "prepared"), img_height=config.img_height,
                                   img_width=config.img_width, boundary_source="synthetic", num_threads=2))
 
 
-def _evaluate(config: DemoConfig, depth_net: object) -> dict[str, float]:
+def evaluate_held_out(config: DemoConfig, depth_net: object, baselines: bool = False) -> dict:
+    """Median-scaled depth metrics and boundary errors of `depth_net` on the held-out drives (and, with
+    `baselines`, the priors' metrics)."""
     from sfmlearner_tf.evaluation import DepthEvalConfig, evaluate_depth
 
     eval_config = DepthEvalConfig(dataset_dir=str(Path(config.work_dir) / "synthetic" / "kitti_raw"),
                                   img_height=config.img_height, img_width=config.img_width,
-                                  gt_cache_dir=str(Path(config.work_dir) / "gt_cache"), boundary_metrics=False,
-                                  progress_every_s=config.progress_every_s)
+                                  gt_cache_dir=str(Path(config.work_dir) / "gt_cache"), baselines=baselines,
+                                  progress_every_s=float("inf"))
     result = evaluate_depth(eval_config, depth_net=depth_net)
-    return {name: float(result["metrics"][name]) for name in SUMMARY_METRICS}
+    scores = {name: float(result["metrics"][name]) for name in SUMMARY_METRICS}
+    scores.update({key: float(value) for key, value in (result.get("boundary") or {}).items() if key in BOUNDARY_KEYS})
+    out = {"metrics": scores, "num_images": result["num_images"]}
+    if baselines:
+        out["baselines"] = result["baselines"]
+    return out
 
 
 def _checkpoint_depth_net(prefix: str) -> object:
@@ -92,12 +109,12 @@ def _checkpoint_depth_net(prefix: str) -> object:
     return net
 
 
-def format_comparison(before: dict[str, float], after: dict[str, float]) -> str:
-    """The before/after table in the original's column order."""
-    header = "model     " + "".join(f"{name:>10}" for name in SUMMARY_METRICS)
-    rows = [f"{label:<10}" + "".join(f"{values[name]:>10.4f}" for name in SUMMARY_METRICS)
-            for label, values in (("before", before), ("after", after))]
-    return "\n".join([header, *rows])
+def format_curve(curve: list[dict]) -> str:
+    """The learning curve: one line per evaluated step."""
+    header = f"{'step':>6}" + "".join(f"{name:>10}" for name in ("abs_rel", "a1", *BOUNDARY_KEYS))
+    lines = [f"{point['step']:>6}" + "".join(f"{point['metrics'].get(name, float('nan')):>10.4f}"
+                                             for name in ("abs_rel", "a1", *BOUNDARY_KEYS)) for point in curve]
+    return "\n".join([header, *lines])
 
 
 def run_demo(config: DemoConfig) -> dict:
@@ -106,7 +123,7 @@ def run_demo(config: DemoConfig) -> dict:
     from sfmlearner_tf.training.loop import train as train_run
 
     started = time.monotonic()
-    _prepare(config)
+    prepare_demo_data(config)
     prepared_s = time.monotonic() - started
     train_config = config.train_config()
     # "Before" = the very initial weights of the run (the same seed gives the same initialisation).
@@ -114,14 +131,25 @@ def run_demo(config: DemoConfig) -> dict:
     initial = build_state(train_config).depth_net
     # Kept as a checkpoint, so that run_eval can compare the trained model with it (--compare_ckpt_file).
     tf.train.Checkpoint(depth_net=initial).write(str(Path(config.work_dir) / "initial" / "ckpt-0"))
-    before = _evaluate(config, initial)
+    before = evaluate_held_out(config, initial, baselines=True)
+    curve = [{"step": 0, "metrics": before["metrics"]}]
+
+    def record_curve(step: int, state) -> None:
+        if config.curve_every and step % config.curve_every == 0 and step < config.steps:
+            curve.append({"step": step, "metrics": evaluate_held_out(config, state.depth_net)["metrics"]})
+            print(f"held-out depth at step {step}: abs_rel {curve[-1]['metrics']['abs_rel']:.4f}", flush=True)
+
     train_started = time.monotonic()
-    result = train_run(train_config)
+    result = train_run(train_config, on_step=record_curve)
     train_s = time.monotonic() - train_started
-    after = _evaluate(config, _checkpoint_depth_net(result.checkpoint))
-    summary = {"before": before, "after": after, "steps": result.step, "checkpoint": result.checkpoint,
-               "steps_per_second": result.steps_per_second, "prepare_seconds": round(prepared_s, 1),
-               "train_seconds": round(train_s, 1), "total_seconds": round(time.monotonic() - started, 1),
-               "table": format_comparison(before, after), "config": asdict(config)}
+    after = evaluate_held_out(config, _checkpoint_depth_net(result.checkpoint))
+    curve.append({"step": result.step, "metrics": after["metrics"]})
+    rows = {**before["baselines"], "before": before["metrics"], "after": after["metrics"]}
+    summary = {"before": before["metrics"], "after": after["metrics"], "baselines": before["baselines"],
+               "num_test_images": before["num_images"], "curve": curve, "steps": result.step,
+               "checkpoint": result.checkpoint, "steps_per_second": result.steps_per_second,
+               "prepare_seconds": round(prepared_s, 1), "train_seconds": round(train_s, 1),
+               "total_seconds": round(time.monotonic() - started, 1), "table": format_labelled_table(rows),
+               "curve_table": format_curve(curve), "config": asdict(config)}
     atomic_write_text(Path(config.work_dir) / "demo_result.json", json.dumps(summary, indent=1))
     return summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import keras
@@ -107,11 +108,12 @@ def _format_losses(values: dict[str, float]) -> str:
 
 
 def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per_epoch: int | None = None,
-          log: bool = True) -> TrainResult:
+          log: bool = True, on_step: Callable[[int, TrainState], None] | None = None) -> TrainResult:
     """Trains DispNet and PoseExpNet jointly for steps (start + 1) .. config.last_step.
 
     Reads the prepared samples of config.dataset_dir (or `dataset`, a repeating tf.data.Dataset of batches in the
-    pipeline's format, with its `steps_per_epoch`). Writes TensorBoard events and checkpoints to
+    pipeline's format, with its `steps_per_epoch`). `on_step(step, state)`, if given, runs after every finished
+    step (e.g. to evaluate the depth net along the way). Writes TensorBoard events and checkpoints to
     config.checkpoint_dir. A SIGINT/SIGTERM ends the current step, saves, and returns with stopped_by="signal";
     a non-finite loss raises NonFiniteLossError without saving.
     """
@@ -125,7 +127,7 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     with DtypePolicy(precision_policy(config.mixed_precision)), strategy.scope():
         state = build_state(config)
     checkpoint = make_checkpoint(state.depth_net, state.pose_exp_net, state.optimizer, state.step, state.rng)
-    checkpoints = TrainCheckpoints(checkpoint, config.checkpoint_dir, config.max_checkpoints_to_keep)
+    checkpoints = TrainCheckpoints(checkpoint, config.checkpoint_dir, max(config.max_checkpoints_to_keep, 1))
     start_note = restore_or_init(config, state, checkpoints)
     start = int(state.step.numpy())
     # A fresh draw per (re)start, so a resumed run does not replay the first batches; the RNG is checkpointed.
@@ -169,11 +171,13 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
                 rate = interval_steps / max(now - interval_start, 1e-9)
                 interval_start, interval_steps = now, 0
                 write_step_summaries(writer, step, values, float(state.optimizer.learning_rate), rate, out)
-            if step % steps_per_epoch == 0:
+            if step % steps_per_epoch == 0 and config.max_checkpoints_to_keep > 0:
                 last_path, saved_step = checkpoints.save_epoch(step), step
             elif step % config.save_latest_freq == 0 or stop.requested:
                 last_path, saved_step = checkpoints.save_latest(step), step
             progress.update(1, extra=_format_losses(values))
+            if on_step is not None:
+                on_step(step, state)
             if stop.requested:
                 break
         if saved_step != step:

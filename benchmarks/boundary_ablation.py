@@ -1,0 +1,245 @@
+"""The seed paper's claim as an experiment on the synthetic drives: does the boundary loss sharpen depth at object
+edges without hurting accuracy?
+
+1. Render drives and prepare them with boundary panels from the true instance masks (as sfm-demo does).
+2. Pretrain a baseline from scratch with the boundary loss off.
+3. From that same checkpoint, fine-tune two arms with the paper's best row (smooth 0.75, lr 2e-4, Adam
+   restarted, explainability off): lambda_seg 0 and lambda_seg 2.5, each with several seeds (the seed sets the
+   data order and augmentation, shared by both arms, so seed-for-seed the arms are paired).
+4. Evaluate every model on the held-out drives: abs_rel .. a3 (median-scaled) and the depth-boundary errors
+   (DBE accuracy and completeness in px, lower is better; edge sharpness, higher is better).
+5. Print mean ± standard deviation per arm and of the paired difference; write ablation.json and two figures
+   (depth crops at object edges, both arms side by side; a bar chart of the boundary errors).
+
+    python -m benchmarks.boundary_ablation --size small   # CPU, about an hour on 2 cores
+    python -m benchmarks.boundary_ablation --size full    # the same code at 128x416 with more data and steps (GPU)
+    python -m benchmarks.boundary_ablation --size toy     # seconds; what the tests run
+
+Every stage resumes: a rerun skips the models whose evaluation is already in <work_dir>/runs/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from sfmlearner_tf.evaluation.depth_metrics import SUMMARY_METRICS
+from sfmlearner_tf.evaluation.depth_predict import load_resized_image, predict_depths
+from sfmlearner_tf.evaluation.exports import depth_to_color
+from sfmlearner_tf.evaluation.test_lists import find_test_file_list, read_test_lines, resolve_test_frames
+from sfmlearner_tf.io_utils import atomic_save_image, atomic_write_text
+from sfmlearner_tf.training.demo import BOUNDARY_KEYS, DemoConfig, evaluate_held_out, prepare_demo_data
+
+ARMS = (0.0, 2.5)
+
+
+@dataclass(frozen=True)
+class AblationConfig:
+    """One size of the experiment: the data and pretraining (a DemoConfig) and the fine-tuning arms."""
+
+    data: DemoConfig
+    finetune_steps: int
+    seeds: tuple[int, ...]
+    finetune_smooth_weight: float = 0.75
+    finetune_learning_rate: float = 2e-4
+    arms: tuple[float, ...] = ARMS
+
+
+SIZES = {
+    "toy": AblationConfig(DemoConfig(num_drives=3, num_test_drives=1, num_frames=10, render_width=208,
+                                     render_height=64, img_height=32, img_width=96, batch_size=2, steps=3,
+                                     lambda_seg=0.0, progress_every_s=float("inf")),
+                          finetune_steps=2, seeds=(1,)),
+    "small": AblationConfig(DemoConfig(lambda_seg=0.0), finetune_steps=500, seeds=(1, 2, 3)),
+    "full": AblationConfig(DemoConfig(num_drives=40, num_test_drives=8, num_frames=100, render_width=1242,
+                                      render_height=375, img_height=128, img_width=416, steps=20000,
+                                      lambda_seg=0.0),
+                           finetune_steps=5000, seeds=(1, 2, 3, 4, 5)),
+}
+
+
+def _finetune_config(config: AblationConfig, data: DemoConfig, init: str, lambda_seg: float, seed: int):
+    """The TrainConfig of one fine-tuning run: the paper's best row, from the pretrained checkpoint."""
+    return data.train_config().replace(
+        checkpoint_dir=str(Path(data.work_dir) / "runs" / f"seg{lambda_seg:g}_seed{seed}"), init_checkpoint_file=init,
+        restart_optimizer=True, continue_train=True, max_steps=config.finetune_steps, lambda_seg=lambda_seg,
+        smooth_weight=config.finetune_smooth_weight, learning_rate=config.finetune_learning_rate,
+        explain_reg_weight=0.0, seed=seed)
+
+
+def _depth_net(checkpoint: str):
+    from sfmlearner_tf.models import DispNet
+    from sfmlearner_tf.models.tf1_checkpoint import restore_models
+
+    net = DispNet().ensure_built()
+    restore_models(checkpoint, depth_net=net)
+    return net
+
+
+def _train_and_evaluate(train_config, data: DemoConfig, result_path: Path) -> dict:
+    """Trains (resuming) unless the evaluation exists; evaluates the final checkpoint; caches the result."""
+    from sfmlearner_tf.training.loop import train
+
+    if result_path.is_file():
+        return json.loads(result_path.read_text())
+    result = train(train_config)
+    scores = {"checkpoint": result.checkpoint, **evaluate_held_out(data, _depth_net(result.checkpoint))}
+    atomic_write_text(result_path, json.dumps(scores, indent=1))
+    return scores
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    """Mean, sample standard deviation (0 for one value), min and max."""
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return {"mean": statistics.fmean(values), "std": std, "min": min(values), "max": max(values)}
+
+
+def summarize(runs: dict[float, list[dict]]) -> dict:
+    """Per arm and per metric the spread over seeds, and the spread of the paired difference (arm - first arm)."""
+    keys = (*SUMMARY_METRICS, *BOUNDARY_KEYS)
+    base = next(iter(runs))
+    out: dict = {}
+    for arm, results in runs.items():
+        out[f"{arm:g}"] = {key: _spread([r["metrics"][key] for r in results]) for key in keys
+                           if all(key in r["metrics"] for r in results)}
+        if arm != base:
+            out[f"{arm:g} - {base:g}"] = {
+                key: _spread([r["metrics"][key] - b["metrics"][key] for r, b in zip(results, runs[base])])
+                for key in keys if all(key in r["metrics"] for r in results + runs[base])}
+    return out
+
+
+def _mean_std(spread: dict[str, float]) -> str:
+    return f"{spread['mean']:.4f} ± {spread['std']:.4f}"
+
+
+def format_summary(summary: dict) -> str:
+    """One line per arm (and difference): mean ± std of each metric."""
+    keys = [k for k in (*SUMMARY_METRICS, *BOUNDARY_KEYS) if k in next(iter(summary.values()))]
+    header = f"{'lambda_seg':<12}" + "".join(f"{k:>18}" for k in keys)
+    lines = [f"{arm:<12}" + "".join(f"{_mean_std(s[k]):>18}" for k in keys) for arm, s in summary.items()]
+    return "\n".join([header, *lines])
+
+
+def _edge_window(instances: np.ndarray, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """A window of `size` (h, w) centred on the largest instance (the whole image if there is none)."""
+    height, width = instances.shape
+    ids, counts = np.unique(instances[instances > 0], return_counts=True)
+    if ids.size == 0:
+        return 0, height, 0, width
+    rows, cols = np.nonzero(instances == ids[np.argmax(counts)])
+    win_h, win_w = min(size[0], height), min(size[1], width)
+    top = int(np.clip((rows.min() + rows.max()) // 2 - win_h // 2, 0, height - win_h))
+    left = int(np.clip((cols.min() + cols.max()) // 2 - win_w // 2, 0, width - win_w))
+    return top, top + win_h, left, left + win_w
+
+
+def crops_figure(frames, depths_by_arm: dict[float, np.ndarray], num_crops: int = 4) -> np.ndarray:
+    """Rows of: input | true depth | one depth per arm, cropped around the largest object of the frames with the
+    most instance pixels, all at the true depth's resolution (colours: the original's magma disparity)."""
+    from sfmlearner_tf.evaluation.boundary_eval import read_instances
+
+    instances = [read_instances(f.instances) for f in frames]
+    order = np.argsort([-int((ids > 0).sum()) for ids in instances])[:num_crops]
+    rows = []
+    for i in order:
+        true_depth = np.load(frames[i].dense_depth)
+        height, width = true_depth.shape
+        top, bottom, left, right = _edge_window(instances[i], (height // 2, width // 3))
+        panels = [load_resized_image(frames[i].image, height, width), depth_to_color(true_depth)]
+        panels += [depth_to_color(cv2.resize(depths[i], (width, height), interpolation=cv2.INTER_LINEAR))
+                   for depths in depths_by_arm.values()]
+        crops = [cv2.resize(p[top:bottom, left:right], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+                 for p in panels]
+        rows.append(np.hstack([np.pad(c, ((2, 2), (2, 2), (0, 0)), constant_values=255) for c in crops]))
+    labels = ["input", "true depth", *(f"lambda_seg {arm:g}" for arm in depths_by_arm)]
+    header = np.full((20, rows[0].shape[1], 3), 255, np.uint8)
+    step = rows[0].shape[1] // len(labels)
+    for k, label in enumerate(labels):
+        cv2.putText(header, label, (k * step + 4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+    return np.vstack([header, *rows])
+
+
+def bar_chart(summary: dict, arms: tuple[float, ...]) -> np.ndarray:
+    """Boundary errors per arm: bars at the mean, whiskers at ± one standard deviation (RGB uint8)."""
+    groups = [k for k in BOUNDARY_KEYS if k in summary[f"{arms[0]:g}"]]
+    colors = [(90, 90, 200), (220, 120, 40), (60, 160, 60)]
+    chart = np.full((260, 120 + 160 * len(groups), 3), 255, np.uint8)
+    base_y, top_y = 220, 30
+    for g, key in enumerate(groups):
+        stats = [summary[f"{arm:g}"][key] for arm in arms]
+        scale = (base_y - top_y) / max(s["mean"] + s["std"] for s in stats)
+        for a, s in enumerate(stats):
+            x = 60 + g * 160 + a * 50
+            cv2.rectangle(chart, (x, int(base_y - s["mean"] * scale)), (x + 40, base_y), colors[a % 3], -1)
+            lo, hi = int(base_y - (s["mean"] - s["std"]) * scale), int(base_y - (s["mean"] + s["std"]) * scale)
+            cv2.line(chart, (x + 20, lo), (x + 20, hi), (0, 0, 0), 1)
+            cv2.putText(chart, f"{s['mean']:.2f}", (x, int(base_y - s["mean"] * scale) - 4),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(chart, key, (60 + g * 160, base_y + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+    for a, arm in enumerate(arms):
+        cv2.rectangle(chart, (10, 8 + a * 14), (20, 18 + a * 14), colors[a % 3], -1)
+        cv2.putText(chart, f"lambda_seg {arm:g}", (24, 17 + a * 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+    cv2.putText(chart, "dbe: px, lower is better; edge_sharpness: higher is better", (10, 250),
+                cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    return chart
+
+
+def run_ablation(config: AblationConfig, work_dir: Path) -> dict:
+    """Runs (or resumes) the whole experiment; writes ablation.json, crops.png and boundary_errors.png."""
+    data = replace(config.data, work_dir=str(work_dir))
+    prepare_demo_data(data)
+    pretrain = _train_and_evaluate(replace(data, lambda_seg=0.0).train_config().replace(
+        checkpoint_dir=str(work_dir / "runs" / "pretrain")), data, work_dir / "runs" / "pretrain.json")
+    runs: dict[float, list[dict]] = {arm: [] for arm in config.arms}
+    for seed in config.seeds:
+        for arm in config.arms:
+            train_config = _finetune_config(config, data, pretrain["checkpoint"], arm, seed)
+            runs[arm].append(_train_and_evaluate(train_config, data, work_dir / "runs" / f"seg{arm:g}_seed{seed}.json"))
+    summary = summarize(runs)
+    root = Path(data.work_dir) / "synthetic" / "kitti_raw"
+    frames = resolve_test_frames(root, read_test_lines(find_test_file_list(root)))
+    depths = {arm: predict_depths(_depth_net(results[0]["checkpoint"]), [f.image for f in frames],
+                                  data.img_height, data.img_width, progress_every_s=float("inf"))
+              for arm, results in runs.items()}
+    atomic_save_image(work_dir / "crops.png", crops_figure(frames, depths))
+    atomic_save_image(work_dir / "boundary_errors.png", bar_chart(summary, config.arms))
+    report = {"pretrain": pretrain["metrics"], "runs": {f"{arm:g}": results for arm, results in runs.items()},
+              "summary": summary, "table": format_summary(summary), "num_test_images": len(frames),
+              "config": asdict(config)}
+    atomic_write_text(work_dir / "ablation.json", json.dumps(report, indent=1))
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument("--work_dir", default="./boundary_ablation")
+    parser.add_argument("--seeds", type=int, nargs="+", help="override the size's fine-tuning seeds")
+    parser.add_argument("--finetune_steps", type=int, help="override the size's fine-tuning steps")
+    parser.add_argument("--pretrain_steps", type=int, help="override the size's pretraining steps")
+    args = parser.parse_args()
+    config = SIZES[args.size]
+    if args.seeds:
+        config = replace(config, seeds=tuple(args.seeds))
+    if args.finetune_steps:
+        config = replace(config, finetune_steps=args.finetune_steps)
+    if args.pretrain_steps:
+        config = replace(config, data=replace(config.data, steps=args.pretrain_steps))
+    report = run_ablation(config, Path(args.work_dir))
+    print(f"\nBoundary-loss ablation ({args.size}), {report['num_test_images']} held-out images, "
+          f"mean ± std over seeds {list(config.seeds)}:")
+    print(report["table"])
+    print(f"pretrained baseline: abs_rel {report['pretrain']['abs_rel']:.4f}; figures in {args.work_dir}/")
+
+
+if __name__ == "__main__":
+    main()
