@@ -17,7 +17,8 @@ What that call computes, per axis of n_in pixels resized to n_out:
 The four neighbour products are summed in SciPy's order, ((a * wy) * wx) for neighbours (y0, x0), (y0, x1),
 (y1, x0), (y1, x1). That order matters: matterport truncates the molded image to uint8, and where the exact
 value is an integer (flat regions) another summation order can land one ulp below it and truncate to one grey
-level less.
+level less. scikit-image before 0.19 (SciPy before 1.6) warps with the same coordinates and zero border but
+interpolates along x, then along y, so it can differ from this by one grey level at such pixels.
 """
 
 from __future__ import annotations
