@@ -45,6 +45,8 @@ flags.DEFINE_integer("test_seq", 9, "Odometry sequence to evaluate.")
 flags.DEFINE_integer("seq_length", 5, "Snippet length (odd).")
 flags.DEFINE_string("pred_dir", None, "Existing predicted snippet files to score instead of running a model.")
 flags.DEFINE_string("gt_dir", None, "Existing ground-truth snippets (default: generated from poses/XX.txt).")
+flags.DEFINE_boolean("keep_zero_ate", False, "Score snippets whose ATE is exactly 0, e.g. static ground truth (the "
+                     "original drops them from the mean, std and count, since 0.0 == False in Python).")
 
 flags.mark_flags_as_required(["dataset_dir", "output_dir"])
 register_range("min_depth", 0.0, None, lower_inclusive=False)
@@ -69,7 +71,7 @@ def config_from_flags() -> DepthEvalConfig | PoseEvalConfig:
             dataset_dir=FLAGS.dataset_dir, output_dir=FLAGS.output_dir, test_seq=FLAGS.test_seq,
             seq_length=FLAGS.seq_length, ckpt_file=FLAGS.ckpt_file, pred_dir=FLAGS.pred_dir, gt_dir=FLAGS.gt_dir,
             img_height=FLAGS.img_height, img_width=FLAGS.img_width, batch_size=FLAGS.batch_size or 1,
-            progress_every_s=FLAGS.progress_every_s)
+            progress_every_s=FLAGS.progress_every_s, keep_zero_ate=FLAGS.keep_zero_ate)
     return DepthEvalConfig(
         dataset_dir=FLAGS.dataset_dir, test_file_list=FLAGS.test_file_list, output_dir=FLAGS.output_dir,
         ckpt_file=FLAGS.ckpt_file, pred_file=FLAGS.pred_file, pred_allow_pickle=FLAGS.pred_allow_pickle,

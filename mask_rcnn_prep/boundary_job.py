@@ -12,6 +12,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from mask_rcnn_prep.bilinear import RESIZE_KIND
 from mask_rcnn_prep.config import MaskRcnnConfig
 from mask_rcnn_prep.inference import MaskRcnnPredictor
 from mask_rcnn_prep.manifest import DoneManifest, run_fingerprint
@@ -79,8 +80,8 @@ def _manifest_dir(config: BoundaryJobConfig) -> Path:
 def run_boundary_job(config: BoundaryJobConfig, predictor: MaskRcnnPredictor | None = None) -> BoundaryJobResult:
     """Runs (or resumes) one shard; prints a progress line and a one-line summary."""
     shard = _items(config)[config.shard_index :: config.num_shards]
-    settings = {"model": dataclasses.asdict(config.model), "mode": config.mode, "seq_length": config.seq_length,
-                "img_width": config.img_width, "img_height": config.img_height}
+    settings = {"model": dataclasses.asdict(config.model), "resize": RESIZE_KIND, "mode": config.mode,
+                "seq_length": config.seq_length, "img_width": config.img_width, "img_height": config.img_height}
     manifest = DoneManifest(_manifest_dir(config), run_fingerprint(config.weights_path, settings),
                             config.shard_index, config.num_shards, config.manifest_every_s)
     todo = [item for item in shard if item.item_id not in manifest.done]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
+from mask_rcnn_prep.bilinear import resize_bilinear
 from mask_rcnn_prep.box_utils import denorm_boxes, norm_boxes
 from mask_rcnn_prep.molding import ResizePlan
 
@@ -28,10 +28,11 @@ class Detections:
 
 
 def paste_mask(mask: np.ndarray, box: np.ndarray, image_hw: tuple[int, int], threshold: float) -> np.ndarray:
-    """A [28, 28] probability mask resized bilinearly (half-pixel centres) to its pixel box and thresholded
-    (>= threshold), placed into an all-false [H, W] image."""
+    """A [28, 28] probability mask resized to its pixel box and thresholded (>= threshold), placed into an
+    all-false [H, W] image: matterport's unmold_mask, whose bilinear resize counts the outside of the mask as 0
+    (bilinear.py), so a mask that touches its box's edge is thinned there when the box is larger than 28."""
     y1, x1, y2, x2 = (int(v) for v in box)
-    resized = cv2.resize(mask.astype(np.float32), (x2 - x1, y2 - y1), interpolation=cv2.INTER_LINEAR)
+    resized = resize_bilinear(mask.astype(np.float32), y2 - y1, x2 - x1)
     full = np.zeros(image_hw, dtype=bool)
     full[y1:y2, x1:x2] = resized >= threshold
     return full

@@ -1,17 +1,15 @@
-"""Turning a uint8 frame into the network input ("molding") as matterport does: resize, zero-pad, subtract
-the mean pixel, and remember the window that holds the real image.
-
-Matterport resizes with skimage (bilinear, half-pixel centres); we use OpenCV's bilinear resize, which
-samples at the same positions (the values at the outermost pixels may differ slightly by skimage version).
+"""Turning a uint8 frame into the network input ("molding") as matterport does: resize (scikit-image's bilinear
+resize with a zero border, see bilinear.py), truncate to uint8, zero-pad, subtract the mean pixel, and remember
+the window that holds the real image.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
+from mask_rcnn_prep.bilinear import resize_bilinear
 from mask_rcnn_prep.config import MaskRcnnConfig
 from sfmlearner_tf.errors import DataError
 
@@ -50,9 +48,10 @@ def mold_image(image: np.ndarray, config: MaskRcnnConfig) -> tuple[np.ndarray, R
     if image.ndim != 3 or image.shape[2] != 3:
         raise DataError(f"expected an RGB image [H, W, 3], got shape {image.shape}")
     plan = resize_plan(image.shape[0], image.shape[1], config)
-    resized = image.astype(np.float32)
+    resized = image
     if plan.resized_hw != image.shape[:2]:
-        resized = cv2.resize(resized, (plan.resized_hw[1], plan.resized_hw[0]), interpolation=cv2.INTER_LINEAR)
+        # matterport's resize_image ends with .astype(uint8): the fractions are truncated, not rounded.
+        resized = resize_bilinear(image, *plan.resized_hw).astype(np.uint8)
     molded = np.zeros((*plan.padded_hw, 3), dtype=np.float32)
     y1, x1, y2, x2 = plan.window
     molded[y1:y2, x1:x2] = resized

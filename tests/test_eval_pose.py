@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,8 @@ from sfmlearner_tf.evaluation.pose_snippets import (
     write_gt_snippets,
     write_snippet,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def rodrigues(axis: np.ndarray, angle: float) -> np.ndarray:
@@ -88,19 +92,47 @@ def test_association_and_skips(tmp_path: Path) -> None:
     assert snippet_ate(tmp_path / "gt" / "000000.txt", tmp_path / "pred" / "000000.txt") is None
 
 
+def _write_snippet_pair(root: Path, name: str, gt: str, pred: str | None) -> None:
+    for folder, text in (("gt", gt), ("pred", pred)):
+        (root / folder).mkdir(exist_ok=True)
+        if text is not None:
+            (root / folder / name).write_text(text)
+
+
 def test_directory_mean_and_population_std(tmp_path: Path) -> None:
-    for name in ("gt", "pred"):
-        (tmp_path / name).mkdir()
-    # snippet 0: perfect; snippet 1: pred (0,0,0),(0,1,0) vs gt (0,0,0),(1,0,0): scale 0, ATE = 1/2.
-    (tmp_path / "gt" / "000000.txt").write_text("0 0 0 0 0 0 0 1\n0.1 1 0 0 0 0 0 1\n")
-    (tmp_path / "pred" / "000000.txt").write_text("0 0 0 0 0 0 0 1\n0.1 3 0 0 0 0 0 1\n")
-    (tmp_path / "gt" / "000001.txt").write_text("0 0 0 0 0 0 0 1\n0.1 1 0 0 0 0 0 1\n")
-    (tmp_path / "pred" / "000001.txt").write_text("0 0 0 0 0 0 0 1\n0.1 0 1 0 0 0 0 1\n")
+    # snippet 0: pred (0,0,0),(0,1,0) vs gt (0,0,0),(1,0,0): scale 0, ATE = 1/2;
+    # snippet 1: pred (0,0,0),(0,1,0) vs gt (0,0,0),(2,0,0): scale 0, ATE = 2/2 = 1.
+    _write_snippet_pair(tmp_path, "000000.txt", "0 0 0 0 0 0 0 1\n0.1 1 0 0 0 0 0 1\n",
+                        "0 0 0 0 0 0 0 1\n0.1 0 1 0 0 0 0 1\n")
+    _write_snippet_pair(tmp_path, "000001.txt", "0 0 0 0 0 0 0 1\n0.1 2 0 0 0 0 0 1\n",
+                        "0 0 0 0 0 0 0 1\n0.1 0 1 0 0 0 0 1\n")
     (tmp_path / "pred" / "000002.txt").write_text("0 0 0 0 0 0 0 1\n0.1 0 1 0 0 0 0 1\n")  # no GT: ignored
     result = directory_ate(tmp_path / "gt", tmp_path / "pred")
-    assert result["num_snippets"] == 2
-    assert result["ate_mean"] == pytest.approx(0.25)
-    assert result["ate_std"] == pytest.approx(0.25)  # population std of [0, 0.5]
+    assert (result["num_snippets"], result["num_zero_ate_dropped"]) == (2, 0)
+    assert result["ate_mean"] == pytest.approx(0.75)
+    assert result["ate_std"] == pytest.approx(0.25)  # population std of [0.5, 1]
+
+
+def test_zero_ate_snippets_are_dropped_as_the_original_unless_kept(tmp_path: Path) -> None:
+    # Static ground truth: every position 0, so the fitted scale is 0/x = 0 and the ATE exactly 0.
+    static_gt = np.zeros((3, 3))
+    moving_pred = np.array([[0.0, 0, 0], [0.1, 0, 1.0], [0.3, 0, 2.0]])
+    assert compute_ate(static_gt, moving_pred) == 0.0
+    _write_snippet_pair(tmp_path, "000000.txt", "0 0 0 0 0 0 0 1\n0.1 0 0 0 0 0 0 1\n0.2 0 0 0 0 0 0 1\n",
+                        "0 0 0 0 0 0 0 1\n0.1 0.1 0 1 0 0 0 1\n0.2 0.3 0 2 0 0 0 1\n")
+    # A perfect prediction up to scale: gt (0,0,0),(1,0,0); pred (0,0,0),(3,0,0): scale 1/3, ATE exactly 0.
+    _write_snippet_pair(tmp_path, "000001.txt", "0 0 0 0 0 0 0 1\n0.1 1 0 0 0 0 0 1\n",
+                        "0 0 0 0 0 0 0 1\n0.1 3 0 0 0 0 0 1\n")
+    # ATE 1/2 (as in the test above).
+    _write_snippet_pair(tmp_path, "000002.txt", "0 0 0 0 0 0 0 1\n0.1 1 0 0 0 0 0 1\n",
+                        "0 0 0 0 0 0 0 1\n0.1 0 1 0 0 0 0 1\n")
+    original = directory_ate(tmp_path / "gt", tmp_path / "pred")
+    assert (original["num_snippets"], original["num_zero_ate_dropped"]) == (1, 2)
+    assert (original["ate_mean"], original["ate_std"]) == (0.5, 0.0)
+    kept = directory_ate(tmp_path / "gt", tmp_path / "pred", keep_zero_ate=True)
+    assert (kept["num_snippets"], kept["num_zero_ate_dropped"]) == (3, 0)
+    assert kept["ate_mean"] == pytest.approx(0.5 / 3)
+    assert kept["ate_std"] == pytest.approx(math.sqrt(2) / 6)  # population std of [0, 0, 0.5]
 
 
 def _yaw_poses(num: int) -> np.ndarray:
@@ -181,11 +213,35 @@ def test_evaluate_pose_end_to_end_with_a_fresh_network(tmp_path: Path) -> None:
     assert result["num_snippets"] == 2
     assert 0.0 <= result["ate_mean"] < 10.0 and result["ate_std"] >= 0.0
     assert (tmp_path / "out" / "pose_eval_09.json").is_file()
-    # Scoring the ground truth against itself (pred_dir = gt_dir) gives 0.
-    again = evaluate_pose(PoseEvalConfig(dataset_dir=str(odom), output_dir=str(tmp_path / "out2"),
-                                         pred_dir=result["gt_dir"], gt_dir=result["gt_dir"]))
-    assert again["ate_mean"] == pytest.approx(0.0, abs=1e-6) and again["num_snippets"] == 2
+    assert result["table"].splitlines()[1] == ("2 snippets scored; 0 with ATE exactly 0 dropped, as the original "
+                                               "does (--keep_zero_ate scores them)")
+    # Scoring the ground truth against itself (pred_dir = gt_dir): every ATE is exactly 0, so the original's
+    # rule drops them all (mean NaN); --keep_zero_ate scores them as 0.
+    same = {"dataset_dir": str(odom), "pred_dir": result["gt_dir"], "gt_dir": result["gt_dir"]}
+    again = evaluate_pose(PoseEvalConfig(output_dir=str(tmp_path / "out2"), **same))
+    assert math.isnan(again["ate_mean"]) and (again["num_snippets"], again["num_zero_ate_dropped"]) == (0, 2)
+    assert "0 snippets scored; 2 with ATE exactly 0 dropped" in again["table"]
+    kept = evaluate_pose(PoseEvalConfig(output_dir=str(tmp_path / "out3"), keep_zero_ate=True, **same))
+    assert (kept["ate_mean"], kept["ate_std"], kept["num_snippets"]) == (0.0, 0.0, 2)
+    assert kept["table"] == "Seq 09 ATE mean: 0.0000, std: 0.0000\n2 snippets scored (those with ATE exactly 0 " \
+                            "included: --keep_zero_ate)"
     # The same output folder for another run (here: another checkpoint) is refused, not silently re-scored.
     with pytest.raises(ConfigError, match="outputs of another run"):
         evaluate_pose(PoseEvalConfig(dataset_dir=str(odom), output_dir=str(tmp_path / "out"), test_seq=9,
                                      ckpt_file=str(tmp_path / "other" / "ckpt-1"), img_height=32, img_width=64))
+
+
+def test_run_eval_keep_zero_ate_flag(tmp_path: Path) -> None:
+    """The flag reaches the evaluation: a static-ground-truth snippet (ATE 0) is scored along with an ATE 1/2 one."""
+    _write_snippet_pair(tmp_path, "000000.txt", "0 0 0 0 0 0 0 1\n0.1 0 0 0 0 0 0 1\n",
+                        "0 0 0 0 0 0 0 1\n0.1 0 0 1 0 0 0 1\n")
+    _write_snippet_pair(tmp_path, "000001.txt", "0 0 0 0 0 0 0 1\n0.1 1 0 0 0 0 0 1\n",
+                        "0 0 0 0 0 0 0 1\n0.1 0 1 0 0 0 0 1\n")
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "run_eval.py"), "--split=odometry", f"--dataset_dir={tmp_path}",
+         f"--output_dir={tmp_path / 'out'}", f"--pred_dir={tmp_path / 'pred'}", f"--gt_dir={tmp_path / 'gt'}",
+         "--keep_zero_ate"], capture_output=True, text=True, cwd=REPO, check=False, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.splitlines()[-2:] == [
+        "Seq 09 ATE mean: 0.2500, std: 0.2500",
+        "2 snippets scored (those with ATE exactly 0 included: --keep_zero_ate)"]

@@ -16,7 +16,7 @@ from mask_rcnn_prep.coco_classes import COCO_CLASS_NAMES, class_ids_for
 from mask_rcnn_prep.config import MaskRcnnConfig
 from mask_rcnn_prep.detection import per_class_nms, refine_detections
 from mask_rcnn_prep.heads import MaskHead, RoiDistributed
-from mask_rcnn_prep.masks import paste_mask, unmold_detections
+from mask_rcnn_prep.masks import unmold_detections
 from mask_rcnn_prep.molding import mold_image, resize_plan
 from mask_rcnn_prep.proposal import ProposalLayer
 from mask_rcnn_prep.roi_align import PyramidRoiAlign, roi_levels
@@ -298,34 +298,6 @@ def test_mold_image_pads_and_subtracts_the_mean():
     assert square.shape == (1024, 1024, 3)
     np.testing.assert_allclose(square[:354], np.broadcast_to(-mean, (354, 1024, 3)))
     np.testing.assert_allclose(square[354:669].mean() + mean.mean(), image.mean(), atol=1.0)
-
-
-def np_bilinear_resize(mask, height, width):
-    """Half-pixel-centre bilinear resize with edge clamping."""
-    src_h, src_w = mask.shape
-    ys = np.clip((np.arange(height) + 0.5) * src_h / height - 0.5, 0, src_h - 1)
-    xs = np.clip((np.arange(width) + 0.5) * src_w / width - 0.5, 0, src_w - 1)
-    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
-    y1, x1 = np.minimum(y0 + 1, src_h - 1), np.minimum(x0 + 1, src_w - 1)
-    dy, dx = (ys - y0)[:, None], (xs - x0)[None, :]
-    top = mask[y0][:, x0] * (1 - dx) + mask[y0][:, x1] * dx
-    bottom = mask[y1][:, x0] * (1 - dx) + mask[y1][:, x1] * dx
-    return top * (1 - dy) + bottom * dy
-
-
-@pytest.mark.parametrize("box", [(3, 5, 40, 22), (0, 10, 12, 70)])
-def test_paste_mask_matches_numpy_bilinear(box):
-    rng = np.random.default_rng(8)
-    mask = rng.uniform(0, 1, (28, 28)).astype(np.float32)
-    full = paste_mask(mask, np.array(box), (50, 80), 0.5)
-    y1, x1, y2, x2 = box
-    reference = np_bilinear_resize(mask.astype(np.float64), y2 - y1, x2 - x1)
-    decided = np.abs(reference - 0.5) > 1e-4
-    np.testing.assert_array_equal(full[y1:y2, x1:x2][decided], (reference >= 0.5)[decided])
-    outside = np.ones((50, 80), bool)
-    outside[y1:y2, x1:x2] = False
-    assert not full[outside].any()
-    assert 0.3 < full[y1:y2, x1:x2].mean() < 0.7
 
 
 def test_unmold_detections_maps_boxes_back_through_the_window():

@@ -2,7 +2,11 @@
 timestamps associated greedily (|dt| < 0.01 s, closest pairs first), translation only, the predicted positions
 shifted so that the first matched positions coincide (no rotation alignment), a least-squares scale
 s = sum(gt . pred) / sum(pred^2), and ATE = sqrt(sum ||s pred - gt||^2) / n, with n counting every matched frame
-including the identity first frame (not an RMSE). Over a sequence: mean and population std of the snippets."""
+including the identity first frame (not an RMSE). Over a sequence: mean and population std of the snippets.
+
+The original keeps a snippet only if not `ate == False`, and in Python `0.0 == False`: a snippet whose ATE is
+exactly 0 (e.g. static ground truth: all positions zero, so the fitted scale and the error are 0) is dropped
+from the mean, the std and the count. Reproduced by default and counted; `keep_zero_ate=True` scores them."""
 
 from __future__ import annotations
 
@@ -49,13 +53,23 @@ def snippet_ate(gt_file: str | os.PathLike, pred_file: str | os.PathLike) -> flo
     return compute_ate(gt_xyz, pred_xyz)
 
 
-def directory_ate(gt_dir: str | os.PathLike, pred_dir: str | os.PathLike) -> dict[str, float | int]:
-    """Mean and population std of the ATE over every predicted snippet whose same-named ground truth exists."""
-    values = []
+def directory_ate(gt_dir: str | os.PathLike, pred_dir: str | os.PathLike,
+                  keep_zero_ate: bool = False) -> dict[str, float | int]:
+    """Mean and population std of the ATE over every predicted snippet whose same-named ground truth exists.
+
+    Snippets whose ATE is exactly 0 are dropped, as the original does, unless `keep_zero_ate`;
+    `num_zero_ate_dropped` says how many were. NaN mean and std when no snippet is left.
+    """
+    values, dropped = [], 0
     for pred_file in sorted(Path(pred_dir).glob("*.txt")):
         gt_file = Path(gt_dir) / pred_file.name
-        if gt_file.is_file() and (ate := snippet_ate(gt_file, pred_file)) is not None:
+        if not gt_file.is_file() or (ate := snippet_ate(gt_file, pred_file)) is None:
+            continue
+        if ate == 0.0 and not keep_zero_ate:
+            dropped += 1
+        else:
             values.append(ate)
+    counts = {"num_snippets": len(values), "num_zero_ate_dropped": dropped}
     if not values:
-        return {"ate_mean": math.nan, "ate_std": math.nan, "num_snippets": 0}
-    return {"ate_mean": float(np.mean(values)), "ate_std": float(np.std(values)), "num_snippets": len(values)}
+        return {"ate_mean": math.nan, "ate_std": math.nan, **counts}
+    return {"ate_mean": float(np.mean(values)), "ate_std": float(np.std(values)), **counts}

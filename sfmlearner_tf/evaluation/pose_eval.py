@@ -41,6 +41,7 @@ class PoseEvalConfig:
     img_width: int = 416
     batch_size: int = 1
     progress_every_s: float = 10.0
+    keep_zero_ate: bool = False        # score snippets whose ATE is exactly 0 (the original drops them)
 
 
 def sequence_frames(odom_dir: str | os.PathLike, sequence: int) -> tuple[list[Path], np.ndarray]:
@@ -119,8 +120,21 @@ def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None) -> dict:
         write_gt_snippets(config.dataset_dir, config.test_seq, gt_dir, config.seq_length)
     elif not gt_dir.is_dir():
         raise DataError(f"{gt_dir}: ground-truth snippet folder not found")
-    result = {"split": "odometry", "test_seq": config.test_seq, **directory_ate(gt_dir, pred_dir),
+    result = {"split": "odometry", "test_seq": config.test_seq,
+              **directory_ate(gt_dir, pred_dir, config.keep_zero_ate),
               "pred_dir": str(pred_dir), "gt_dir": str(gt_dir), "config": asdict(config)}
-    result["table"] = f"Seq {config.test_seq:02d} ATE mean: {result['ate_mean']:.4f}, std: {result['ate_std']:.4f}"
+    result["table"] = _table(config.test_seq, result, config.keep_zero_ate)
     atomic_write_text(out / f"pose_eval_{config.test_seq:02d}.json", json.dumps(result, indent=1))
     return result
+
+
+def _table(test_seq: int, result: dict, keep_zero_ate: bool) -> str:
+    """The original's line, then how many snippets were scored and how many zero-ATE ones were dropped."""
+    line = f"Seq {test_seq:02d} ATE mean: {result['ate_mean']:.4f}, std: {result['ate_std']:.4f}"
+    counts = f"{result['num_snippets']} snippets scored"
+    if keep_zero_ate:
+        counts += " (those with ATE exactly 0 included: --keep_zero_ate)"
+    else:
+        counts += (f"; {result['num_zero_ate_dropped']} with ATE exactly 0 dropped, as the original does "
+                   "(--keep_zero_ate scores them)")
+    return f"{line}\n{counts}"
