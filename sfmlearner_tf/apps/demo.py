@@ -7,16 +7,21 @@ from flags import demo as demo_flags
 from sfmlearner_tf.apps import run_program
 
 
-def _demo() -> None:
-    """Runs the demo and prints the tables."""
+def _demo() -> int:
+    """Runs the demo and prints the tables; a stop by signal exits with 128 + its number, resumable."""
     from sfmlearner_tf.training.demo import run_demo
 
     summary = run_demo(demo_flags.config_from_flags())
+    if summary["stopped_by"] == "signal":
+        print(f"sfm-demo: stopped at step {summary['steps']} (saved {summary['checkpoint']}); run the same "
+              "command to resume", flush=True)
+        return 128 + summary["signum"]
     print(f"\nDepth on {summary['num_test_images']} images of the held-out synthetic drives (median-scaled), "
           f"{summary['steps']} steps, {summary['total_seconds']:.0f} s in all:")
     print(summary["table"])
     print("\nLearning curve (held-out drives; dbe in px, edge_sharpness: higher is sharper):")
     print(summary["curve_table"])
+    return 0
 
 
 def main() -> None:

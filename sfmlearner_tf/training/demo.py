@@ -111,14 +111,17 @@ def _checkpoint_depth_net(prefix: str) -> object:
 
 def format_curve(curve: list[dict]) -> str:
     """The learning curve: one line per evaluated step."""
-    header = f"{'step':>6}" + "".join(f"{name:>10}" for name in ("abs_rel", "a1", *BOUNDARY_KEYS))
-    lines = [f"{point['step']:>6}" + "".join(f"{point['metrics'].get(name, float('nan')):>10.4f}"
-                                             for name in ("abs_rel", "a1", *BOUNDARY_KEYS)) for point in curve]
+    names = ("abs_rel", "a1", *BOUNDARY_KEYS)
+    header = f"{'step':>6}" + "".join(f"{name:>16}" for name in names)
+    lines = [f"{point['step']:>6}" + "".join(f"{point['metrics'].get(name, float('nan')):>16.4f}" for name in names)
+             for point in curve]
     return "\n".join([header, *lines])
 
 
 def run_demo(config: DemoConfig) -> dict:
-    """Runs the whole demo (each stage resumes from what exists) and writes <work_dir>/demo_result.json."""
+    """Runs the whole demo (each stage resumes from what exists) and writes <work_dir>/demo_result.json.
+    A run stopped by SIGINT/SIGTERM returns {"stopped_by": "signal", "signum", "steps", "checkpoint"} after
+    the training loop saved its state; running the demo again resumes it."""
     from sfmlearner_tf.training.loop import build_state
     from sfmlearner_tf.training.loop import train as train_run
 
@@ -141,12 +144,16 @@ def run_demo(config: DemoConfig) -> dict:
 
     train_started = time.monotonic()
     result = train_run(train_config, on_step=record_curve)
+    if result.stopped_by == "signal":  # saved; nothing is evaluated or written until the run is finished
+        return {"stopped_by": "signal", "signum": result.signum, "steps": result.step,
+                "checkpoint": result.checkpoint}
     train_s = time.monotonic() - train_started
     after = evaluate_held_out(config, _checkpoint_depth_net(result.checkpoint))
     curve.append({"step": result.step, "metrics": after["metrics"]})
     rows = {**before["baselines"], "before": before["metrics"], "after": after["metrics"]}
-    summary = {"before": before["metrics"], "after": after["metrics"], "baselines": before["baselines"],
-               "num_test_images": before["num_images"], "curve": curve, "steps": result.step,
+    summary = {"stopped_by": "done", "before": before["metrics"], "after": after["metrics"],
+               "baselines": before["baselines"], "num_test_images": before["num_images"], "curve": curve,
+               "steps": result.step,
                "checkpoint": result.checkpoint, "steps_per_second": result.steps_per_second,
                "prepare_seconds": round(prepared_s, 1), "train_seconds": round(train_s, 1),
                "total_seconds": round(time.monotonic() - started, 1), "table": format_labelled_table(rows),
