@@ -23,7 +23,8 @@ flags.DEFINE_float("progress_every_s", 10.0, "Seconds between progress lines.")
 # Depth (eigen)
 flags.DEFINE_string("test_file_list", None, "Eigen test list (the original repo's data/kitti/test_files_eigen.txt); "
                     "default: test_files_eigen.txt beside --dataset_dir or in ../splits.")
-flags.DEFINE_string("pred_file", None, "Score this predictions .npy ([N, H, W] depths) instead of running a model.")
+flags.DEFINE_string("pred_file", None, "Score this predictions .npy ([N, H, W] float depths, finite and > 0; or "
+                    "an .npz of one such array) instead of running a model.")
 flags.DEFINE_boolean("pred_allow_pickle", False, "Allow an object-array --pred_file (only for files you trust).")
 flags.DEFINE_string("compare_ckpt_file", None, "Model B: scored too, and used in the comparison figures.")
 flags.DEFINE_integer("num_figures", 0, "Comparison figures (input | A | B | GT) for the first N test images.")

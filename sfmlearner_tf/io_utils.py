@@ -1,6 +1,9 @@
 """Safe outputs for long jobs: atomic writes (a temporary file beside the target, then a rename), so an
-interrupted job never leaves a truncated file behind, and output folders claimed by one run, so a resumed job
-never mixes in another run's files."""
+interrupted job never leaves a truncated file behind, output folders claimed by one run, so a resumed job never
+mixes in another run's files, and a start-up check that an output folder can be written at all.
+
+Written files get the mode a plain `open()` would give (0666 minus the umask), so colleagues on a shared machine
+can read them; a file that cannot be written (read-only folder, full disk) is a DataError naming it."""
 
 from __future__ import annotations
 
@@ -8,27 +11,44 @@ import contextlib
 import io
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.errors import ConfigError, DataError
+
+
+def cannot_write(path: str | os.PathLike, error: OSError) -> DataError:
+    """The one-line error of a failed write: the file and the system's reason (e.g. read-only, no space left)."""
+    return DataError(f"{path}: cannot write ({error.strerror or error})")
+
+
+def _create_temp_beside(target: Path) -> Path:
+    """Creates an empty temporary file with a random name beside `target`, with mode 0666 minus the umask (the
+    kernel applies the umask; tempfile.mkstemp would give 0600 whatever the umask)."""
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    return tmp
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yields a temporary path in the target's folder; on success renames it onto `path`."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _create_temp_beside(target)
+    except OSError as error:
+        raise cannot_write(target, error) from error
     try:
         yield tmp
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as error:
+            raise cannot_write(target, error) from error
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -37,7 +57,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Writes `data` to `path` atomically."""
     with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+        try:
+            tmp.write_bytes(data)
+        except OSError as error:
+            raise cannot_write(path, error) from error
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
@@ -68,6 +91,25 @@ def atomic_save_image(path: str | os.PathLike, array: np.ndarray, **save_kwargs:
     atomic_write_bytes(path, encode_image(array, fmt, **save_kwargs))
 
 
+def image_is_whole(path: str | os.PathLike, size: tuple[int, int]) -> bool:
+    """True if `path` is an image that decodes in full to `size` (width, height): a cheap check that an earlier
+    run's output was not truncated or damaged since (resumable jobs redo what fails it)."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.size == size
+    except (OSError, SyntaxError, ValueError):  # PIL reports some broken PNG chunks as SyntaxError
+        return False
+
+
+def npy_is_whole(path: str | os.PathLike, shape: tuple[int, ...]) -> bool:
+    """True if `path` is a .npy file (no pickled objects) that loads in full with this shape."""
+    try:
+        return np.load(path, allow_pickle=False).shape == shape
+    except (OSError, ValueError, EOFError):
+        return False
+
+
 def claim_output_folder(folder: str | os.PathLike, identity: dict[str, object]) -> None:
     """Marks `folder` as holding the outputs of the run described by `identity` (a JSON-able dict), so that a
     resumable job that skips existing files never mixes in the files of a different run: a folder claimed by
@@ -81,3 +123,15 @@ def claim_output_folder(folder: str | os.PathLike, identity: dict[str, object]) 
                               "delete it or choose another --output_dir")
         return
     atomic_write_text(marker, json.dumps(wanted, sort_keys=True, indent=1))
+
+
+def check_writable_folder(folder: str | os.PathLike, flag: str) -> Path:
+    """Creates `folder` if needed and checks that files can be created in it (by creating and removing one), so a
+    read-only output folder is one ConfigError naming the flag and the folder at start, not a failure hours later."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _create_temp_beside(folder / "write_check").unlink()
+    except OSError as error:
+        raise ConfigError(f"{flag}={folder}: cannot write in this folder ({error.strerror or error})") from error
+    return folder

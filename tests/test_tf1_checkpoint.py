@@ -135,7 +135,7 @@ def test_wrong_frame_count_names_every_offender_with_hint(pose5_checkpoint):
     assert "pose_exp_net/cnv1/weights: expected shape [7, 7, 9, 16], found [7, 7, 15, 16]" in message
     assert "pose_exp_net/pose/pred/weights: expected shape [1, 1, 256, 12], found [1, 1, 256, 24]" in message
     assert "pose_exp_net/pose/pred/biases: expected shape [12], found [24]" in message
-    assert "PoseExpNet(num_source=4)" in message
+    assert "its pose net takes 5 frames: pass --seq_length=5" in message
 
 
 def test_missing_and_misshaped_variables_all_reported_and_nothing_assigned(tmp_path):

@@ -8,8 +8,11 @@ from sfmlearner_tf.apps import run_program
 
 def _prepare() -> None:
     from sfmlearner_tf.data.prepare import prepare_dataset
+    from sfmlearner_tf.io_utils import check_writable_folder
 
     config = config_from_flags()
+    if FLAGS.tfds_data_dir:
+        check_writable_folder(FLAGS.tfds_data_dir, "--tfds_data_dir")
     result = prepare_dataset(config)
     if FLAGS.tfds_data_dir and result.lists_written:
         from sfmlearner_tf.data.tfds_builder import build_prepared_samples

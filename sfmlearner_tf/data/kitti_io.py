@@ -18,6 +18,7 @@ OXTS_FIELDS = (
     "au", "wx", "wy", "wz", "wf", "wl", "wu", "pos_accuracy", "vel_accuracy", "navstat", "numsats", "posmode",
     "velmode", "orimode",
 )
+VELODYNE_POINT_BYTES = 16  # x, y, z, reflectance as little-endian float32
 
 
 def _require_file(path: str | os.PathLike) -> Path:
@@ -28,7 +29,8 @@ def _require_file(path: str | os.PathLike) -> Path:
 
 
 def read_calib_file(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Reads a `key: v1 v2 ...` KITTI calibration file; entries that are not numbers (calib_time) are skipped."""
+    """Reads a `key: v1 v2 ...` KITTI calibration file -> {key: float64 values}. An entry that is not numbers
+    (calib_time, or a damaged line) is kept as a 0-d string array, so that `calib_matrix` can name its text."""
     path = _require_file(path)
     data: dict[str, np.ndarray] = {}
     for line_no, line in enumerate(path.read_text().splitlines(), start=1):
@@ -40,17 +42,22 @@ def read_calib_file(path: str | os.PathLike) -> dict[str, np.ndarray]:
         try:
             data[key.strip()] = np.array([float(v) for v in value.split()], dtype=np.float64)
         except ValueError:
-            continue  # e.g. 'calib_time: 09-Jan-2012 13:57:47'
+            data[key.strip()] = np.array(value.strip())  # e.g. 'calib_time: 09-Jan-2012 13:57:47'
     return data
 
 
 def calib_matrix(calib: dict[str, np.ndarray], key: str, shape: tuple[int, int], path: str | os.PathLike) -> np.ndarray:
-    """Returns calib[key] reshaped to `shape`, or a DataError naming the file and the key."""
+    """Returns calib[key] reshaped to `shape`, or a DataError naming the file and the key when the entry is
+    missing, not numbers, of the wrong size, or not finite (nan/inf)."""
     if key not in calib:
         raise DataError(f"{path}: calibration entry {key!r} is missing")
     values = calib[key]
+    if values.dtype.kind != "f":
+        raise DataError(f"{path}: calibration entry {key!r} is malformed: {str(values)[:80]!r} is not numbers")
     if values.size != shape[0] * shape[1]:
         raise DataError(f"{path}: calibration entry {key!r} has {values.size} values, expected {shape[0] * shape[1]}")
+    if not np.isfinite(values).all():
+        raise DataError(f"{path}: calibration entry {key!r} has non-finite values (nan or inf): {values.tolist()}")
     return values.reshape(shape)
 
 
@@ -79,10 +86,11 @@ def velo_to_image_projection(calib_dir: str | os.PathLike, cam: int = 2) -> np.n
 def read_velodyne(path: str | os.PathLike) -> np.ndarray:
     """Reads a velodyne scan: float32 [N, 4] (x, y, z, reflectance) in the velodyne frame."""
     path = _require_file(path)
-    raw = np.fromfile(path, dtype=np.float32)
-    if raw.size % 4:
-        raise DataError(f"{path}: size {raw.size * 4} bytes is not a whole number of float32 x 4 points")
-    return raw.reshape(-1, 4)
+    size = path.stat().st_size
+    if size % VELODYNE_POINT_BYTES:
+        raise DataError(f"{path}: size {size} bytes is not a multiple of {VELODYNE_POINT_BYTES} (points of 4 float32 "
+                        "values x, y, z, reflectance): truncated or not a velodyne scan")
+    return np.fromfile(path, dtype=np.float32).reshape(-1, 4)
 
 
 def read_oxts(path: str | os.PathLike) -> np.ndarray:

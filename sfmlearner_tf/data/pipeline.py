@@ -17,7 +17,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from sfmlearner_tf.data.augmentation import multi_scale_intrinsics, random_scale_and_crop
-from sfmlearner_tf.data.samples import cam_path_for, panel_count, read_cam_file, sample_size
+from sfmlearner_tf.data.samples import cam_path_for, decoded_sample_size, panel_count, read_cam_file
 from sfmlearner_tf.errors import ConfigError, DataError
 
 SOURCES = ("folder", "tfds")
@@ -208,8 +208,9 @@ def steps_per_epoch(config: PipelineConfig) -> int:
 
 
 def check_dataset(config: PipelineConfig) -> None:
-    """Cheap start-up check: the list exists and is well-formed, and its first sample has a readable cam file
-    and a JPEG of the right size (with a boundary panel if with_boundary). Raises DataError naming the file."""
+    """Cheap start-up check: the list exists and is well-formed, and its first sample has a cam file of 9 finite
+    numbers and a JPEG that decodes in full, of the right size (with a boundary panel if with_boundary). Raises
+    DataError naming the file. Later samples are checked as they are read."""
     if config.source == "tfds":
         if num_samples(config) < config.batch_size:
             raise DataError(f"{config.tfds_data_dir}: TFDS split {config.split!r} has fewer samples than one batch")
@@ -221,10 +222,7 @@ def check_dataset(config: PipelineConfig) -> None:
     folder, frame = entries[0]
     jpg = Path(config.dataset_dir) / folder / f"{frame}.jpg"
     read_cam_file(cam_path_for(jpg))
-    size = sample_size(jpg)
-    if size is None:
-        raise DataError(f"{jpg}: sample image missing or not a JPEG")
-    width, height = size
+    width, height = decoded_sample_size(jpg)
     if height != config.img_height:
         raise DataError(f"{jpg}: sample height {height} differs from img_height {config.img_height}")
     panels = panel_count(width, config.seq_length, config.img_width, jpg)

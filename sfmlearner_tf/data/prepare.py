@@ -6,8 +6,9 @@ resized target (fx, cx scaled by W_out/W_in, fy, cy by H_out/H_in). Then train.t
 in the dump root, each sample going to val with probability 0.1 under `np.random.seed(8964)`.
 
 Sharded (sample i belongs to shard i % num_shards) and resumable (finished samples are skipped; every file is
-written atomically). The lists are written by whichever run finds every planned sample present, so the result
-does not depend on the sharding. The original iterated `os.listdir`/`glob` order for the val draw, which is
+written atomically; a sample whose files were truncated or damaged since is not finished and is written again).
+The lists are written by whichever run finds every planned sample present, so the result does not depend on the
+sharding. The original iterated `os.listdir`/`glob` order for the val draw, which is
 filesystem-dependent; folders and frames are sorted here so that the draw is reproducible.
 """
 
@@ -28,9 +29,9 @@ from sfmlearner_tf.data.frame_lists import FrameLoader, SampleSpec, check_seq_le
 from sfmlearner_tf.data.kitti_odom import TRAIN_SEQUENCES, KittiOdomLoader
 from sfmlearner_tf.data.kitti_raw import KittiRawLoader, read_static_frames, read_test_scenes
 from sfmlearner_tf.data.mask_sources import InstanceMaskSource, make_mask_source
-from sfmlearner_tf.data.samples import cam_path_for, sample_size, write_sample
+from sfmlearner_tf.data.samples import cam_path_for, decoded_sample_size, read_cam_file, write_sample
 from sfmlearner_tf.errors import ConfigError, DataError
-from sfmlearner_tf.io_utils import atomic_write_text
+from sfmlearner_tf.io_utils import atomic_write_text, check_writable_folder
 from sfmlearner_tf.progress import ProgressReporter
 
 DATASET_NAMES = ("kitti_raw_eigen", "kitti_raw_stereo", "kitti_odom", "synthetic")
@@ -144,10 +145,16 @@ def expected_widths(config: PrepareConfig) -> tuple[int, ...]:
     return (config.seq_length * config.img_width, with_panel)
 
 
-def is_finished(jpg_path: Path, widths: tuple[int, ...]) -> bool:
-    """A sample is finished when its cam file exists (written last) and the JPEG has an expected width."""
-    size = sample_size(jpg_path)
-    return cam_path_for(jpg_path).is_file() and size is not None and size[0] in widths
+def is_finished(jpg_path: Path, height: int, widths: tuple[int, ...]) -> bool:
+    """A sample is finished when its cam file (written last) holds 9 finite numbers and its JPEG decodes in full
+    to the expected height and one of the expected widths. Anything else (missing, truncated, corrupt) is written
+    again, with the same bytes as a first run."""
+    try:
+        read_cam_file(cam_path_for(jpg_path))
+        width, found_height = decoded_sample_size(jpg_path)
+    except DataError:
+        return False
+    return found_height == height and width in widths
 
 
 class SampleWriter:
@@ -164,7 +171,7 @@ class SampleWriter:
     def __call__(self, spec: SampleSpec) -> bool:
         """Writes the sample unless finished; True if written."""
         jpg_path = self.dump_root / spec.relative_jpg
-        if is_finished(jpg_path, self.widths):
+        if is_finished(jpg_path, self.config.img_height, self.widths):
             return False
         height, width = self.config.img_height, self.config.img_width
         raw = [load_frame(frame.image_path) for frame in spec.frames]
@@ -221,6 +228,7 @@ def prepare_dataset(config: PrepareConfig, mask_source: InstanceMaskSource | Non
     samples, loader = plan_samples(config)
     if not samples:
         raise DataError(f"{config.dataset_dir}: no training samples found for {config.dataset_name}")
+    check_writable_folder(config.dump_root, "--dump_root")
     if mask_source is None:
         mask_source = make_mask_source(config.effective_boundary_source, config.mask_rcnn_weights)
     mine = shard_of(samples, config.shard_index, config.num_shards)

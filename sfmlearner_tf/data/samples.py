@@ -32,7 +32,7 @@ def format_cam_line(intrinsics: np.ndarray) -> str:
 
 
 def read_cam_file(path: str | os.PathLike) -> np.ndarray:
-    """Reads a `_cam.txt` file: 9 comma-separated numbers -> float32 [3, 3]."""
+    """Reads a `_cam.txt` file: 9 comma-separated finite numbers -> float32 [3, 3]."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: camera file not found")
@@ -43,6 +43,8 @@ def read_cam_file(path: str | os.PathLike) -> np.ndarray:
         raise DataError(f"{path}: camera file has a value that is not a number ({exc})") from exc
     if values.size != 9:
         raise DataError(f"{path}: camera file has {values.size} values, expected 9 (fx,0.,cx,0.,fy,cy,0.,0.,1.)")
+    if not np.isfinite(values).all():
+        raise DataError(f"{path}: camera file has non-finite values (nan or inf): {values.tolist()}")
     return values.reshape(3, 3)
 
 
@@ -69,16 +71,8 @@ def panel_count(width: int, seq_length: int, img_width: int, path: str | os.Path
                     f"(seq_length+1)*img_width = {(seq_length + 1) * img_width} (wrong --seq_length/--img_width?)")
 
 
-def sample_size(jpg_path: str | os.PathLike) -> tuple[int, int] | None:
-    """(width, height) of a sample JPEG read from its header only, or None if missing or not a JPEG."""
-    try:
-        with Image.open(jpg_path) as image:
-            return image.size if image.format == "JPEG" else None
-    except (OSError, UnidentifiedImageError):
-        return None
-
-
 def _open_jpeg(jpg_path: Path) -> Image.Image:
+    """The sample image decoded in full (a truncated or corrupt file fails here), or a DataError naming it."""
     if not jpg_path.is_file():
         raise DataError(f"{jpg_path}: sample image not found")
     try:
@@ -86,9 +80,18 @@ def _open_jpeg(jpg_path: Path) -> Image.Image:
         image.load()
     except (OSError, UnidentifiedImageError) as exc:
         raise DataError(f"{jpg_path}: corrupt or unreadable JPEG ({exc})") from exc
+    if image.format != "JPEG":
+        raise DataError(f"{jpg_path}: not a JPEG (a {image.format} image)")
     if image.mode != "RGB":
         raise DataError(f"{jpg_path}: expected an RGB JPEG, got mode {image.mode}")
     return image
+
+
+def decoded_sample_size(jpg_path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) of a sample JPEG after decoding it in full: a DataError names a missing, truncated or
+    corrupt file (which reading the header alone would miss)."""
+    with _open_jpeg(Path(jpg_path)) as image:
+        return image.size
 
 
 def _panel_to_grey(panel: np.ndarray) -> np.ndarray:

@@ -16,12 +16,13 @@ from sfmlearner_tf.evaluation.depth_metrics import (
     garg_crop,
     score_depths,
 )
-from sfmlearner_tf.evaluation.depth_predict import load_prediction_file, predict_depths
+from sfmlearner_tf.evaluation.depth_predict import predict_depths
 from sfmlearner_tf.evaluation.exports import depth_to_color, export_depths
 from sfmlearner_tf.evaluation.figures import comparison_figure, interpolate_sparse_depth
 from sfmlearner_tf.evaluation.pose_ate import compute_ate, directory_ate, snippet_ate
 from sfmlearner_tf.evaluation.pose_eval import PoseEvalConfig, evaluate_pose, predict_pose_snippets
 from sfmlearner_tf.evaluation.pose_snippets import pose_vec_to_mat, read_tum_file, write_gt_snippets, write_snippet
+from sfmlearner_tf.evaluation.prediction_file import load_prediction_file
 from sfmlearner_tf.evaluation.test_lists import read_test_lines, resolve_test_frames
 
 __all__ = [

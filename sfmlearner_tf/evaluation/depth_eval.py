@@ -14,14 +14,10 @@ from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.evaluation.boundary_eval import boundary_scores
 from sfmlearner_tf.evaluation.depth_gt import cached_gt_depths
 from sfmlearner_tf.evaluation.depth_metrics import format_labelled_table, format_metrics_table, score_depths
-from sfmlearner_tf.evaluation.depth_predict import (
-    load_depth_net,
-    load_prediction_file,
-    load_resized_image,
-    predict_depths,
-)
+from sfmlearner_tf.evaluation.depth_predict import load_depth_net, load_resized_image, predict_depths
 from sfmlearner_tf.evaluation.exports import export_depths, export_name
 from sfmlearner_tf.evaluation.figures import write_comparison_figures
+from sfmlearner_tf.evaluation.prediction_file import check_prediction_shapes, load_prediction_file
 from sfmlearner_tf.evaluation.priors import PRIOR_NAMES, prior_depths
 from sfmlearner_tf.evaluation.test_lists import (
     find_test_file_list,
@@ -29,7 +25,7 @@ from sfmlearner_tf.evaluation.test_lists import (
     resolve_test_frames,
     warn_if_not_standard,
 )
-from sfmlearner_tf.io_utils import atomic_save_npy, atomic_write_text
+from sfmlearner_tf.io_utils import atomic_save_npy, atomic_write_text, check_writable_folder
 
 
 @dataclass(frozen=True)
@@ -72,14 +68,15 @@ def _check(config: DepthEvalConfig, have_net: bool) -> None:
         raise ConfigError(f"need 0 < min_depth < max_depth, got {config.min_depth} and {config.max_depth}")
 
 
-def _predictions(config: DepthEvalConfig, image_paths: list[Path], depth_net) -> tuple[list[np.ndarray], str]:
-    """The predicted depth maps and a description of where they came from."""
+def _predictions(config: DepthEvalConfig, image_paths: list[Path], depth_net,
+                 file_depths: list[np.ndarray] | None) -> tuple[list[np.ndarray], str]:
+    """The predicted depth maps and a description of where they came from (file_depths: those of pred_file)."""
     size = dict(height=config.img_height, width=config.img_width, batch_size=config.batch_size,
                 progress_every_s=config.progress_every_s)
     if depth_net is not None:
         return list(predict_depths(depth_net, image_paths, **size)), "in-memory model"
-    if config.pred_file:
-        return load_prediction_file(config.pred_file, config.pred_allow_pickle), config.pred_file
+    if file_depths is not None:
+        return file_depths, config.pred_file
     depths = predict_depths(load_depth_net(config.ckpt_file, config.mixed_precision), image_paths, **size)
     if config.output_dir:  # as test_kitti_depth.py: <output_dir>/<checkpoint basename>.npy
         atomic_save_npy(Path(config.output_dir) / f"{Path(config.ckpt_file).name}.npy", depths)
@@ -137,12 +134,19 @@ def evaluate_depth(config: DepthEvalConfig, depth_net=None) -> dict:
     printable "table") and, with an output_dir, writes it to <output_dir>/depth_eval.json.
     `depth_net`: an in-memory DispNet (no checkpoint on disk needed)."""
     _check(config, depth_net is not None)
+    if config.output_dir:
+        check_writable_folder(config.output_dir, "--output_dir")
     list_path = config.test_file_list or find_test_file_list(config.dataset_dir)
     lines = read_test_lines(list_path)
     standard = warn_if_not_standard(lines, list_path)
     frames = resolve_test_frames(config.dataset_dir, lines)
+    file_depths = None
+    if depth_net is None and config.pred_file:  # read and checked before the ground truth (slow the first time)
+        file_depths = load_prediction_file(config.pred_file, config.pred_allow_pickle)
     gt_depths = cached_gt_depths(frames, config.gt_cache_dir, config.fix_duplicate_index, config.progress_every_s)
-    preds, source = _predictions(config, [f.image for f in frames], depth_net)
+    if file_depths is not None:
+        check_prediction_shapes(config.pred_file, file_depths, [gt.shape for gt in gt_depths], lines)
+    preds, source = _predictions(config, [f.image for f in frames], depth_net, file_depths)
     scored = score_depths(gt_depths, preds, config.min_depth, config.max_depth, names=lines)
     result = {"split": "eigen", "test_file_list": str(list_path), "standard_eigen_list": standard,
               "num_images": len(lines), "prediction_source": source, **scored, "config": asdict(config)}

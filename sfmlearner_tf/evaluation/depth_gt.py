@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from PIL import Image
 from sfmlearner_tf.data.kitti_io import read_velodyne, velo_to_image_projection
 from sfmlearner_tf.errors import DataError
 from sfmlearner_tf.evaluation.test_lists import TestFrame
-from sfmlearner_tf.io_utils import atomic_path
+from sfmlearner_tf.io_utils import atomic_path, cannot_write
 from sfmlearner_tf.progress import ProgressReporter
 
 GT_CACHE_VERSION = "gt_depths-v1"
@@ -118,7 +120,8 @@ def compute_gt_depths(frames: Sequence[TestFrame], fix_duplicate_index: bool = F
 
 
 def load_gt_cache(path: str | os.PathLike, key: str) -> list[np.ndarray] | None:
-    """The cached ground truth if `path` exists and was written for `key`, else None."""
+    """The cached ground truth if `path` exists and was written for `key`, else None. A damaged cache file
+    (truncated, overwritten) is a warning and None: the caller computes the ground truth again and replaces it."""
     path = Path(path)
     if not path.is_file():
         return None
@@ -127,15 +130,21 @@ def load_gt_cache(path: str | os.PathLike, key: str) -> list[np.ndarray] | None:
             if str(data["key"]) != key:
                 return None
             return [data[f"gt_{i:05d}"] for i in range(int(data["count"]))]
-    except (OSError, ValueError, KeyError) as exc:
-        raise DataError(f"{path}: unreadable ground-truth cache ({exc}); delete it to recompute") from exc
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        warnings.warn(f"{path}: damaged ground-truth cache ({exc}); computing the ground truth again", stacklevel=2)
+        return None
 
 
 def save_gt_cache(path: str | os.PathLike, key: str, depths: Sequence[np.ndarray]) -> None:
-    """Writes the ground truth as an .npz (one array per image, they may differ in size) atomically."""
+    """Writes the ground truth as an .npz (one array per image, they may differ in size) atomically; a DataError
+    names the file when it cannot be written."""
     arrays = {f"gt_{i:05d}": depth for i, depth in enumerate(depths)}
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        np.savez(handle, key=np.array(key), count=np.array(len(depths)), **arrays)
+    with atomic_path(path) as tmp:
+        try:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, key=np.array(key), count=np.array(len(depths)), **arrays)
+        except OSError as error:
+            raise cannot_write(path, error) from error
 
 
 def gt_cache_path(cache_dir: str | os.PathLike, key: str) -> Path:
@@ -145,7 +154,8 @@ def gt_cache_path(cache_dir: str | os.PathLike, key: str) -> Path:
 
 def cached_gt_depths(frames: Sequence[TestFrame], cache_dir: str | os.PathLike | None,
                      fix_duplicate_index: bool = False, progress_every_s: float = 10.0) -> list[np.ndarray]:
-    """Ground truth from the cache when it matches the inputs, else computed and (if a folder is given) cached."""
+    """Ground truth from the cache when it matches the inputs, else computed and (if a folder is given and can be
+    written) cached."""
     key = gt_cache_key(frames, fix_duplicate_index)
     if cache_dir is not None:
         cached = load_gt_cache(gt_cache_path(cache_dir, key), key)
@@ -153,5 +163,8 @@ def cached_gt_depths(frames: Sequence[TestFrame], cache_dir: str | os.PathLike |
             return cached
     depths = compute_gt_depths(frames, fix_duplicate_index, progress_every_s)
     if cache_dir is not None:
-        save_gt_cache(gt_cache_path(cache_dir, key), key, depths)
+        try:
+            save_gt_cache(gt_cache_path(cache_dir, key), key, depths)
+        except DataError as error:  # the cache only saves time: a read-only or full cache folder is not fatal
+            warnings.warn(f"{error}; the ground truth is not cached", stacklevel=2)
     return depths

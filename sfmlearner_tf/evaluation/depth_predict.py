@@ -1,12 +1,11 @@
 """Depth predictions for a test list, as the original's test_kitti_depth.py: each raw image is resized with PIL
 LANCZOS (the old ANTIALIAS) to img_width x img_height, batched, uint8 -> [-1, 1], and depth = 1 / disp1.
-Also the loader of prediction files, so other implementations' predictions are scored by the same code."""
+(Predictions from a file: prediction_file.py.)"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -65,22 +64,3 @@ def load_depth_net(checkpoint: str | os.PathLike, mixed_precision: bool = False)
         depth_net.ensure_built()
     restore_models(checkpoint, depth_net=depth_net)
     return depth_net
-
-
-def load_prediction_file(path: str | os.PathLike, allow_pickle: bool = False) -> list[np.ndarray]:
-    """A predictions .npy as the original saves it: an [N, H, W] array, or (allow_pickle) an object array/list of
-    N 2-D depth maps, possibly of different sizes."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: prediction file not found")
-    try:
-        array = np.load(path, allow_pickle=allow_pickle)
-    except ValueError as exc:
-        raise DataError(f"{path}: cannot load predictions ({exc}); an object array needs --pred_allow_pickle "
-                        "(only for files you trust)") from exc
-    if array.dtype != object and array.ndim == 3:
-        return list(array.astype(np.float32))
-    if array.dtype == object and array.ndim == 1 and all(np.ndim(a) == 2 for a in array):
-        return [np.asarray(a, dtype=np.float32) for a in array]
-    raise DataError(f"{path}: expected N depth maps ([N, H, W] or a list of 2-D arrays), got shape {array.shape} "
-                    f"dtype {array.dtype}")

@@ -22,7 +22,7 @@ from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.evaluation.depth_predict import load_resized_image, to_network_range
 from sfmlearner_tf.evaluation.pose_ate import directory_ate
 from sfmlearner_tf.evaluation.pose_snippets import snippet_starts, write_gt_snippets, write_snippet
-from sfmlearner_tf.io_utils import atomic_write_text, claim_output_folder
+from sfmlearner_tf.io_utils import atomic_write_text, check_writable_folder, claim_output_folder
 from sfmlearner_tf.progress import ProgressReporter
 
 
@@ -98,7 +98,7 @@ def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None) -> dict:
     ATE; writes <output_dir>/pose_eval_<XX>.json and returns the same dict."""
     if config.seq_length < 2 or config.seq_length % 2 == 0:
         raise ConfigError(f"--seq_length must be odd and >= 3, got {config.seq_length}")
-    out = Path(config.output_dir)
+    out = check_writable_folder(config.output_dir, "--output_dir")
     pred_dir = Path(config.pred_dir) if config.pred_dir else out / f"pred_{config.test_seq:02d}"
     if config.pred_dir is None:
         if pose_exp_net is None and not config.ckpt_file:

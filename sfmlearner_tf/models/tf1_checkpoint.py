@@ -78,8 +78,8 @@ def _hints(found: dict[str, list[int]], problems: list[str]) -> list[str]:
     pose_input = found.get(f"{PoseExpNet.SCOPE}/cnv1/weights")
     if pose_input is not None and any(p.startswith(f"{PoseExpNet.SCOPE}/cnv1/weights") for p in problems):
         frames = pose_input[2] // 3
-        hints.append(f"its pose net takes {frames} frames: use PoseExpNet(num_source={frames - 1}) "
-                     f"(seq_length={frames})")
+        hints.append(f"its pose net takes {frames} frames: pass --seq_length={frames} "
+                     f"(in Python: PoseExpNet(num_source={frames - 1}))")
     return hints
 
 

@@ -1,12 +1,14 @@
 """render_dataset: writes the synthetic drives in the KITTI raw and odometry layouts, with splits and a manifest.
 
-Resumable: a frame whose four rendered files exist is not rendered again (every file is written atomically);
-manifest.json records the config, and a different config in an existing folder is refused. Frames can be
-rendered by several processes (spawned, so a parent that has TensorFlow loaded is safe).
+Resumable: a frame whose four rendered files (image, velodyne, depth, instances) exist and are whole (cheap
+checks: images decode, sizes fit) is not rendered again (every file is written atomically); manifest.json records
+the config, and a different config in an existing folder is refused. Frames can be rendered by several processes
+(spawned, so a parent that has TensorFlow loaded is safe).
 """
 
 from __future__ import annotations
 
+import filecmp
 import json
 import multiprocessing
 import os
@@ -17,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from sfmlearner_tf import __version__
+from sfmlearner_tf.data.kitti_io import VELODYNE_POINT_BYTES
 from sfmlearner_tf.data.synthetic import rig as rig_module
 from sfmlearner_tf.data.synthetic.config import FRAME_INTERVAL_S, SyntheticConfig
 from sfmlearner_tf.data.synthetic.drive import Drive, make_drive
@@ -36,11 +39,13 @@ from sfmlearner_tf.io_utils import (
     atomic_save_npy,
     atomic_write_bytes,
     atomic_write_text,
+    check_writable_folder,
+    image_is_whole,
+    npy_is_whole,
 )
 from sfmlearner_tf.progress import ProgressReporter
 
 MANIFEST_VERSION = 1
-RENDERED_FILES = ("image", "velodyne", "depth", "instances")
 PENDING_CONFIG = ".synthetic_config.json"  # the config of a render in progress (removed when manifest.json is written)
 
 
@@ -104,6 +109,7 @@ class SyntheticManifest:
 def render_dataset(out_dir: str | os.PathLike, config: SyntheticConfig, num_workers: int = 1,
                    progress_every_s: float = 10.0) -> SyntheticManifest:
     """Renders (or completes) the data set described by `config` under `out_dir` and returns its manifest."""
+    check_writable_folder(out_dir, "--output_dir")
     layout = Layout(Path(out_dir), config.date)
     _check_existing(layout, config)
     _write_calibration(layout, config)
@@ -129,11 +135,19 @@ def _check_existing(layout: Layout, config: SyntheticConfig) -> None:
                               f"({existing.config}); render into a new folder")
     elif layout.root.is_dir() and any(layout.root.iterdir()):
         pending = layout.root / PENDING_CONFIG
-        if not pending.is_file() or SyntheticConfig.from_dict(json.loads(pending.read_text())) != config:
+        if not pending.is_file() or _read_pending_config(pending) != config:
             raise ConfigError(f"{layout.root}: folder is not empty and holds no synthetic data set of this config")
         return
     layout.root.mkdir(parents=True, exist_ok=True)
     atomic_write_text(layout.root / PENDING_CONFIG, json.dumps(config.to_dict(), indent=2) + "\n")
+
+
+def _read_pending_config(path: Path) -> SyntheticConfig:
+    try:
+        return SyntheticConfig.from_dict(json.loads(path.read_text()))
+    except (ValueError, KeyError, TypeError, ConfigError) as exc:
+        raise DataError(f"{path}: damaged record of the render in progress ({exc}); it cannot tell which config the "
+                        "frames in this folder belong to: render into a new folder") from exc
 
 
 def _write_calibration(layout: Layout, config: SyntheticConfig) -> None:
@@ -153,9 +167,20 @@ def _manifest(layout: Layout, config: SyntheticConfig, drives: list[Drive], rig:
         intrinsics=rig.intrinsics)
 
 
+def _frame_is_rendered(files: dict[str, Path], config: SyntheticConfig) -> bool:
+    """Cheap checks that a frame's four files are whole: both PNGs decode to the image size, the depth .npy loads
+    with that shape, the velodyne scan is a non-empty whole number of points. A file truncated or damaged since
+    the render fails them and the frame is rendered again (a scan cut at a point boundary is not detected)."""
+    size = (config.width, config.height)
+    scan_bytes = files["velodyne"].stat().st_size if files["velodyne"].is_file() else 0
+    return (image_is_whole(files["image"], size) and image_is_whole(files["instances"], size)
+            and npy_is_whole(files["depth"], (config.height, config.width))
+            and scan_bytes > 0 and scan_bytes % VELODYNE_POINT_BYTES == 0)
+
+
 def _pending_frames(layout: Layout, config: SyntheticConfig) -> list[tuple[int, int]]:
     return [(d, f) for d in range(config.num_drives) for f in range(config.num_frames)
-            if not all(layout.frame_files(d, f)[k].is_file() for k in RENDERED_FILES)]
+            if not _frame_is_rendered(layout.frame_files(d, f), config)]
 
 
 def _render_frames(layout: Layout, config: SyntheticConfig, num_workers: int, progress_every_s: float) -> None:
@@ -227,10 +252,10 @@ def _write_drive_texts(layout: Layout, drive: Drive) -> None:
 def _write_odometry(layout: Layout, drive: Drive, rig: rig_module.Rig) -> None:
     """sequences/<dd>/{image_2, calib.txt, times.txt} and poses/<dd>.txt (rectified camera 0, first = identity)."""
     for frame in range(drive.config.num_frames):
-        target = layout.odometry_image(drive.index, frame)
-        if not target.is_file():
+        source, target = layout.frame_files(drive.index, frame)["image"], layout.odometry_image(drive.index, frame)
+        if not (target.is_file() and filecmp.cmp(source, target, shallow=False)):
             with atomic_path(target) as tmp:
-                shutil.copyfile(layout.frame_files(drive.index, frame)["image"], tmp)
+                shutil.copyfile(source, tmp)
     seq_dir = layout.sequence_dir(drive.index)
     atomic_write_text(seq_dir / "calib.txt", rig_module.odometry_calib_text(rig))
     atomic_write_text(seq_dir / "times.txt", odometry_times(drive.config.num_frames))
