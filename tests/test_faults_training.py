@@ -190,6 +190,16 @@ def test_a_second_signal_during_a_save_is_only_recorded() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_a_hard_stop_is_one_line_and_exit_code_130() -> None:
+    """A second Ctrl-C outside a save raises KeyboardInterrupt (the loop may be stuck in a step): every
+    program ends it with one line, not a traceback."""
+    body = "from sfmlearner_tf.apps import run_program\ndef stop():\n    raise KeyboardInterrupt\n" \
+           "run_program('x', stop)"
+    completed = subprocess.run([sys.executable, "-c", body], cwd=REPO, text=True, capture_output=True, check=False,
+                               env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+    assert completed.returncode == 130 and completed.stderr == "x: interrupted\n", completed.stderr
+
+
 # ---------------------------------------------------------------- unfinished and failed saves
 def test_leftovers_of_unfinished_saves_are_removed_and_nothing_else(tmp_path: Path) -> None:
     """What kill -9 leaves at each moment of a save: the `<prefix>_temp/` shard folder (while writing), the
@@ -263,9 +273,10 @@ def test_epoch_checkpoints_hold_the_models_unless_asked_and_latest_everything(tm
 
 
 # ---------------------------------------------------------------- restored state and truncated checkpoints
-def test_learning_rate_flag_wins_over_restored_adam(tmp_path: Path, previous_run: Path) -> None:
+def test_resumed_flags_win_over_restored_state(tmp_path: Path, previous_run: Path) -> None:
     """Adam's learning rate is a variable of its checkpointed state; the run's --learning_rate must win, on a
-    resume and on a fine-tune start from one of our checkpoints, and the start line says so."""
+    resume and on a fine-tune start from one of our checkpoints, and the start line says so. A flag that
+    changes the networks cannot win: a one-line error naming the checkpoint."""
     run = copy_run(previous_run, tmp_path / "run")
     for config in (toy_config(run, learning_rate=2e-5, continue_train=True),
                    toy_config(tmp_path / "fine_tune", learning_rate=2e-5,
@@ -284,6 +295,15 @@ def test_learning_rate_flag_wins_over_restored_adam(tmp_path: Path, previous_run
     note = restore_or_init(config, state, TrainCheckpoints(make_checkpoint(
         state.depth_net, state.pose_exp_net, state.optimizer, state.step, state.rng), str(run)))
     assert note == f"resumed from {run}/latest/model.latest-3 (step 3; weights, Adam state, RNG)"
+    config = toy_config(run, continue_train=True, seq_length=5)  # a flag that changes the networks
+    state = build_state(config)
+    with pytest.raises(CheckpointError) as raised:
+        restore_or_init(config, state, TrainCheckpoints(make_checkpoint(
+            state.depth_net, state.pose_exp_net, state.optimizer, state.step, state.rng), str(run)))
+    message = str(raised.value)
+    assert "\n" not in message and message.startswith(f"{run}/latest/model.latest-3: cannot resume from it, it does "
+                                                      "not match this run's models"), message
+    assert "--seq_length" in message
 
 
 def test_truncated_newest_checkpoint_falls_back_to_the_previous_one(tmp_path: Path, previous_run: Path,

@@ -166,7 +166,8 @@ class TrainCheckpoints:
                 target.read(path).expect_partial().assert_existing_objects_matched()
             except (AssertionError, ValueError, tf.errors.OpError) as error:
                 raise CheckpointError(f"{path}: cannot resume from it, it does not match this run's models and "
-                                      f"optimizer (changed --seq_length or --explain_reg_weight?): {error}") from error
+                                      f"optimizer (changed --seq_length or --explain_reg_weight?): "
+                                      f"{error_text(error)}") from error
             return Restored(path, with_optimizer, skipped)
         if skipped:
             raise CheckpointError(f"{self.directory}: none of its {len(skipped)} listed checkpoints reads back "
@@ -242,7 +243,7 @@ def init_from_checkpoint(path: str, depth_net: keras.Model, pose_exp_net: keras.
         try:
             tf.train.Checkpoint(optimizer=optimizer).read(prefix).expect_partial().assert_existing_objects_matched()
         except (AssertionError, ValueError, tf.errors.OpError) as error:
-            raise CheckpointError(f"{prefix}: its Adam state does not fit these networks ({error}); "
+            raise CheckpointError(f"{prefix}: its Adam state does not fit these networks ({error_text(error)}); "
                                   "pass --restart_optimizer to start Adam fresh") from error
     step = info.get("global_step")
     return Initialised(prefix, kind, None if step is None else int(step), with_optimizer)
