@@ -49,6 +49,8 @@ def define_flags(flag_values: flags.FlagValues = FLAGS) -> None:
                          "Run exactly max_steps steps (fixes the original's range(1, max_steps))", **fv)
     flags.DEFINE_integer("max_checkpoints_to_keep", d.max_checkpoints_to_keep,
                          "Epoch checkpoints kept (0: none, only the latest)", **fv)
+    flags.DEFINE_boolean("full_epoch_checkpoints", d.full_epoch_checkpoints,
+                         "Epoch checkpoints keep Adam's state too (3x the size); latest/ always does", **fv)
     flags.DEFINE_float("lambda_seg", d.lambda_seg, "Weight of the boundary loss (0 = the baseline)", **fv)
     flags.DEFINE_integer("seg_gradient_order", d.seg_gradient_order,
                          "Disparity gradient order in the boundary loss (1 or 2, the paper's **)", **fv)

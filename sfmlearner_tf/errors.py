@@ -13,5 +13,9 @@ class CheckpointError(SfmLearnerError):
     """A checkpoint is missing or does not match the model (the message lists every offending variable)."""
 
 
+class UnreadableCheckpointError(CheckpointError):
+    """A checkpoint's files do not read back (truncated, damaged): an older checkpoint may be used instead."""
+
+
 class ConfigError(SfmLearnerError):
     """A configuration value is out of range or inconsistent with another one."""

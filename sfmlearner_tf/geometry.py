@@ -86,6 +86,13 @@ def _check_mode(mode: str) -> None:
         raise ConfigError(f"sampler mode must be one of {SAMPLER_MODES}, got {mode!r}")
 
 
+def _corner(coord: tf.Tensor, coord_max: tf.Tensor) -> tf.Tensor:
+    """The top-left corner index (as float) of samples at `coord`, limited to [0, coord_max - 1]; NaN -> 0, whose
+    int32 cast would otherwise be an out-of-range gather index."""
+    corner = tf.clip_by_value(tf.floor(coord), 0.0, coord_max - 1.0)
+    return tf.where(tf.math.is_nan(corner), 0.0, corner)
+
+
 def bilinear_sampler(images: tf.Tensor, coords: tf.Tensor, mode: str = "legacy") -> tf.Tensor:
     """Samples images [B, H, W, C] at pixel coordinates coords [B, H', W', 2] (x, y) -> [B, H', W', C].
 
@@ -94,6 +101,9 @@ def bilinear_sampler(images: tf.Tensor, coords: tf.Tensor, mode: str = "legacy")
     exactly on the last row or column, is exactly 0 (mid-grey in [-1, 1] images) with zero gradient; in-range
     samples are ordinary bilinear. mode "border" is the fix: coordinates are clamped to the image, so outside
     samples repeat the border pixel and the last row/column is sampled normally.
+
+    A NaN coordinate (from a diverged network) gives a NaN sample in both modes, never an out-of-range gather,
+    so the loss becomes NaN and the training run's non-finite guard reports it.
 
     Implementation: the top-left corner of every sample is limited to [0, W-2] x [0, H-2], so its three
     neighbours are at fixed offsets (+1, +W, +W+1) in the batch-flattened image and one gather fetches all four;
@@ -111,8 +121,8 @@ def bilinear_sampler(images: tf.Tensor, coords: tf.Tensor, mode: str = "legacy")
         x = tf.clip_by_value(x, 0.0, x_max)
         y = tf.clip_by_value(y, 0.0, y_max)
     # In border mode x = W-1 becomes corner W-2 with weight 1 on its right neighbour.
-    x0 = tf.stop_gradient(tf.clip_by_value(tf.floor(x), 0.0, x_max - 1.0))
-    y0 = tf.stop_gradient(tf.clip_by_value(tf.floor(y), 0.0, y_max - 1.0))
+    x0 = tf.stop_gradient(_corner(x, x_max))
+    y0 = tf.stop_gradient(_corner(y, y_max))
     wx1 = (x - x0)[..., tf.newaxis]
     wy1 = (y - y0)[..., tf.newaxis]
     top_left = (tf.reshape(tf.range(batch) * height * width, [-1, 1, 1])
@@ -125,8 +135,9 @@ def bilinear_sampler(images: tf.Tensor, coords: tf.Tensor, mode: str = "legacy")
     sampled = top + wy1 * (bottom - top)
     if mode == "border":
         return sampled
-    inside = (x >= 0.0) & (x < x_max) & (y >= 0.0) & (y < y_max)
-    return tf.where(inside[..., tf.newaxis], sampled, 0.0)
+    # Written as "outside" so that a NaN coordinate (all comparisons false) keeps its NaN sample.
+    outside = (x < 0.0) | (x >= x_max) | (y < 0.0) | (y >= y_max)
+    return tf.where(outside[..., tf.newaxis], 0.0, sampled)
 
 
 def projective_inverse_warp(images: tf.Tensor, depth: tf.Tensor, pose: tf.Tensor, intrinsics: tf.Tensor,

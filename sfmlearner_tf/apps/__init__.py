@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Callable
 
@@ -14,8 +15,8 @@ from sfmlearner_tf.errors import SfmLearnerError
 def run_program(name: str, body: Callable[[], int | None]) -> None:
     """Parses the flags and runs `body()`: stray arguments are a usage error, TensorFlow's INFO logs (one per
     checkpoint save) stay out of the progress lines, and the project's errors (a bad file, flag or checkpoint)
-    end as one line `<name>: error: ...` on stderr with exit code 1 instead of a traceback. A non-zero int
-    returned by `body` becomes the exit code."""
+    end as one line `<name>: error: ...` on stderr with exit code 1 instead of a traceback; a KeyboardInterrupt
+    (a hard stop) ends as `<name>: interrupted` with 130. A non-zero int returned by `body` becomes the exit code."""
 
     def _run(argv: list[str]) -> None:
         if len(argv) > 1:
@@ -26,6 +27,9 @@ def run_program(name: str, body: Callable[[], int | None]) -> None:
         except SfmLearnerError as error:
             print(f"{name}: error: {error}", file=sys.stderr)
             sys.exit(1)
+        except KeyboardInterrupt:  # a hard stop (a second Ctrl-C): one line, the shell's code for SIGINT
+            print(f"{name}: interrupted", file=sys.stderr)
+            sys.exit(128 + signal.SIGINT)
         if code:
             sys.exit(code)
 

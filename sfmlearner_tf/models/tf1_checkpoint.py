@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
-from sfmlearner_tf.errors import CheckpointError
+from sfmlearner_tf.errors import CheckpointError, UnreadableCheckpointError
 from sfmlearner_tf.models.disp_net import DispNet
 from sfmlearner_tf.models.pose_exp_net import PoseExpNet
 
@@ -42,11 +42,36 @@ def tf1_variable_map(model: DispNet | PoseExpNet) -> dict[str, keras.Variable]:
     return mapping
 
 
+def error_text(error: BaseException) -> str:
+    """A TensorFlow or OS error as one line, without TF's `{{function_node ...}}` and `[Op:...]` tags."""
+    text = error.message if isinstance(error, tf.errors.OpError) else (getattr(error, "strerror", None) or str(error))
+    text = re.sub(r"\{\{[^}]*\}\}|\[Op:[^\]]*\].*$", "", " ".join(str(text).split()))
+    return text.strip()
+
+
 def _open_reader(prefix: str) -> tf.train.CheckpointReader:
     try:
         return tf.train.load_checkpoint(str(prefix))
     except (tf.errors.OpError, ValueError) as error:
-        raise CheckpointError(f"{prefix}: cannot read a checkpoint there ({error})") from error
+        raise UnreadableCheckpointError(f"{prefix}: cannot read a checkpoint there ({error_text(error)})") from error
+
+
+def check_readable(prefix: str) -> None:
+    """Reads every tensor of the checkpoint at `prefix` back (TF checks each one's size and checksum), before
+    anything is restored from it; UnreadableCheckpointError naming it if the index or any tensor does not read
+    back (a truncated or damaged file: "Read less bytes than requested", "Checksum does not match")."""
+    reader = _open_reader(prefix)
+    for key in reader.get_variable_to_shape_map():
+        try:
+            reader.get_tensor(key)
+        except (IndexError, ValueError, tf.errors.OpError) as error:
+            raise UnreadableCheckpointError(f"{prefix}: the checkpoint is truncated or damaged "
+                                            f"({error_text(error)})") from error
+
+
+def holds_optimizer(prefix: str) -> bool:
+    """True for one of our checkpoints with the optimizer's state (a full one, not models-only)."""
+    return any(key.startswith("optimizer/") for key in _open_reader(prefix).get_variable_to_shape_map())
 
 
 def is_tf1_checkpoint(prefix: str) -> bool:
@@ -111,8 +136,13 @@ def _load(prefix: str, reader: tf.train.CheckpointReader, keys: dict[str, str],
         lines = problems + [f"hint: {hint}" for hint in _hints(found, problems)]
         raise CheckpointError(f"{prefix}: {len(problems)} variable(s) do not match the model:\n  " + "\n  ".join(lines))
 
+    try:  # every value is read before any is assigned
+        values = {name: reader.get_tensor(keys[name]) for name in expected}
+    except (IndexError, ValueError, tf.errors.OpError) as error:
+        raise UnreadableCheckpointError(f"{prefix}: the checkpoint is truncated or damaged "
+                                        f"({error_text(error)})") from error
     for name, variable in expected.items():
-        variable.assign(reader.get_tensor(keys[name]).astype(variable.dtype))
+        variable.assign(values[name].astype(variable.dtype))
     info = {"loaded": len(expected), "kept_initial": len(kept_initial), "unused": len(shapes) - len(expected)}
     step = _global_step(reader)
     if step is not None:
@@ -200,10 +230,11 @@ def write_tf1_checkpoint(prefix: str, arrays: dict[str, np.ndarray], global_step
             return saver.save(session, str(prefix))
 
 
-def _latest_in_directory(directory: Path) -> str:
-    """The newest checkpoint in a folder, by the trailing step number of its prefix (model-<step>, ckpt-<step>,
-    model.latest-<step>), ties broken by modification time. The folder's own `*.index` files count, and so does
-    its `latest/` subfolder, where our training writes the every-N-steps checkpoints beside the epoch ones."""
+def _checkpoints_in_directory(directory: Path) -> list[str]:
+    """The checkpoints in a folder, newest first: by the trailing step number of the prefix (model-<step>,
+    ckpt-<step>, model.latest-<step>), ties broken by modification time. The folder's own `*.index` files count,
+    and so does its `latest/` subfolder, where our training writes the every-N-steps checkpoints beside the epoch
+    ones."""
     indexes = [*directory.glob("*.index"), *(directory / "latest").glob("*.index")]
     if not indexes:
         raise CheckpointError(f"{directory}: a folder without any checkpoint (no *.index here or in latest/)")
@@ -212,20 +243,42 @@ def _latest_in_directory(directory: Path) -> str:
         match = re.search(r"(\d+)$", path.stem)
         return (int(match.group(1)) if match else -1, path.stat().st_mtime)
 
-    return str(max(indexes, key=order).with_suffix(""))
+    return [str(path.with_suffix("")) for path in sorted(indexes, key=order, reverse=True)]
+
+
+def newest_readable(directory: str | os.PathLike) -> str:
+    """The newest checkpoint of a folder that reads back entirely (check_readable); newer unreadable ones are
+    skipped with a warning naming them. UnreadableCheckpointError when none reads back."""
+    candidates = _checkpoints_in_directory(Path(directory))
+    for prefix in candidates:
+        try:
+            check_readable(prefix)
+        except UnreadableCheckpointError as error:
+            logger.warning("%s; trying the next newest checkpoint of %s", error, directory)
+            continue
+        return prefix
+    raise UnreadableCheckpointError(f"{directory}: none of its {len(candidates)} checkpoints reads back "
+                                    f"(newest {candidates[0]})")
 
 
 def restore_models(path: str | os.PathLike, depth_net: DispNet | None = None,
                    pose_exp_net: PoseExpNet | None = None) -> dict[str, int | str]:
     """Fills the models from a TF1 checkpoint prefix, one of our TF2 checkpoints, or a folder of either
-    (the latest is taken). Our TF2 checkpoints are tf.train.Checkpoint(depth_net=, pose_exp_net=, optimizer=,
-    step=, rng=); only the models (and the step, reported as "global_step") are read. Both kinds get the same
-    checks, error report (TF1-style names) and exp-branch tolerance as load_tf1_checkpoint. Returns its info
-    dict plus "checkpoint": the prefix actually read."""
+    (the newest that reads back is taken, see newest_readable). Our TF2 checkpoints are
+    tf.train.Checkpoint(depth_net=, pose_exp_net=, optimizer=, step=, rng=) or the models-only epoch ones
+    (without optimizer=); only the models (and the step, reported as "global_step") are read. Both kinds get the
+    same checks, error report (TF1-style names) and exp-branch tolerance as load_tf1_checkpoint; a named prefix
+    that does not read back is an UnreadableCheckpointError naming it. Returns its info dict plus
+    "checkpoint": the prefix actually read."""
     path = Path(path)
-    prefix = _latest_in_directory(path) if path.is_dir() else str(path)
-    if not Path(f"{prefix}.index").is_file():
-        raise CheckpointError(f"{path}: neither a checkpoint prefix (no {prefix}.index) nor a folder of checkpoints")
+    if path.is_dir():
+        prefix = newest_readable(path)
+    else:
+        prefix = str(path)
+        if not Path(f"{prefix}.index").is_file():
+            raise CheckpointError(f"{path}: neither a checkpoint prefix (no {prefix}.index) nor a folder of "
+                                  "checkpoints")
+        check_readable(prefix)
     if is_tf1_checkpoint(prefix):
         info = load_tf1_checkpoint(prefix, depth_net=depth_net, pose_exp_net=pose_exp_net)
     else:

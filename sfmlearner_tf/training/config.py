@@ -19,7 +19,8 @@ class TrainConfig:
 
     `max_steps` keeps the original's off-by-one: its loop is `for step in range(1, max_steps)`, so the
     default 200000 runs 199,999 steps; `include_last_step=True` runs exactly `max_steps` steps.
-    `batch_size` is the global batch (split over replicas by a distribution strategy).
+    `batch_size` is the global batch (split over replicas by a distribution strategy). Epoch checkpoints hold the
+    models only (what fine-tuning and evaluation read) unless `full_epoch_checkpoints`; `latest` is always full.
     """
 
     dataset_dir: str = ""
@@ -41,6 +42,7 @@ class TrainConfig:
     save_latest_freq: int = 5000
     continue_train: bool = False
     max_checkpoints_to_keep: int = 10
+    full_epoch_checkpoints: bool = False
     lambda_seg: float = 0.0
     seg_gradient_order: int = 1
     seg_reduction: str = "mean"

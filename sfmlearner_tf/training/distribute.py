@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import os
+
 import keras
 import tensorflow as tf
 
@@ -10,14 +13,41 @@ from sfmlearner_tf.errors import ConfigError
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
     """"default" (one device), "mirrored" (all local GPUs, or the CPU) or "multi_worker_mirrored" (machines
-    listed in TF_CONFIG)."""
+    listed in TF_CONFIG; one per process, created before TensorFlow runs anything else)."""
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker_mirrored":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return _multi_worker_strategy()
     raise ConfigError(f"distribution_strategy must be default, mirrored or multi_worker_mirrored, got {name!r}")
+
+
+@functools.cache
+def _multi_worker_strategy() -> tf.distribute.Strategy:
+    """The process's MultiWorkerMirroredStrategy: its collective ops can be configured only once, at start-up."""
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    except RuntimeError as error:
+        raise ConfigError(f"distribution_strategy=multi_worker_mirrored: {error} (create it with make_strategy "
+                          "before any other TensorFlow call of the process)") from error
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """True unless this process is a non-chief worker of a multi-worker run (the chief is task "chief", or
+    worker 0 when TF_CONFIG names no chief): only the chief keeps checkpoints and writes summaries."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type or resolver.task_type == "chief":
+        return True
+    return resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in resolver.cluster_spec().as_dict()
+
+
+def worker_scratch_dir(checkpoint_dir: str, strategy: tf.distribute.Strategy) -> str | None:
+    """None for the chief; for another worker, the folder its share of each save goes to (and is removed from):
+    under MultiWorkerMirroredStrategy every worker must take part in a save, but only the chief's copy is kept."""
+    if is_chief(strategy):
+        return None
+    return os.path.join(checkpoint_dir, f"workertemp_{strategy.cluster_resolver.task_id}")
 
 
 def check_global_batch(batch_size: int, strategy: tf.distribute.Strategy) -> int:

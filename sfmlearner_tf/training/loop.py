@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from sfmlearner_tf.data.pipeline import PipelineConfig, check_dataset, make_dataset
@@ -15,14 +16,21 @@ from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.losses import LossConfig
 from sfmlearner_tf.models import DispNet, PoseExpNet
 from sfmlearner_tf.progress import ProgressReporter
-from sfmlearner_tf.training.checkpoints import TrainCheckpoints, init_from_checkpoint, make_checkpoint
+from sfmlearner_tf.training.checkpoints import (
+    TrainCheckpoints,
+    ensure_checkpoint_folders,
+    init_from_checkpoint,
+    make_checkpoint,
+)
 from sfmlearner_tf.training.config import TrainConfig
 from sfmlearner_tf.training.distribute import (
     DtypePolicy,
     check_global_batch,
+    is_chief,
     make_strategy,
     needs_loss_scaling,
     precision_policy,
+    worker_scratch_dir,
 )
 from sfmlearner_tf.training.guards import GracefulStop, check_finite
 from sfmlearner_tf.training.step import SCALAR_KEYS, TrainStep, make_optimizer
@@ -74,22 +82,44 @@ def build_state(config: TrainConfig) -> TrainState:
 
 
 def restore_or_init(config: TrainConfig, state: TrainState, checkpoints: TrainCheckpoints) -> str:
-    """Resumes (--continue_train: everything, Adam included, from the newest checkpoint in checkpoint_dir) or
-    initialises from --init_checkpoint_file (weights; Adam too for our files unless --restart_optimizer).
-    A resumed run never restarts Adam again. Returns a one-line description of what happened."""
+    """Resumes (--continue_train: everything, Adam included, from the newest readable checkpoint in
+    checkpoint_dir) or initialises from --init_checkpoint_file (weights; Adam too for our full checkpoints unless
+    --restart_optimizer). A resumed run never restarts Adam again. The run's settings win over restored state:
+    the learning rate is --learning_rate's whatever Adam's restored variable held. Returns a one-line description
+    of what was restored and what was overridden."""
     newest = checkpoints.newest()
     if newest is not None and not config.continue_train:
         raise ConfigError(f"{config.checkpoint_dir} already holds checkpoints (newest {newest}); pass "
                           "--continue_train to resume, or choose another --checkpoint_dir")
-    if newest is not None:
-        checkpoints.restore_newest()
-        return f"resumed from {newest} at step {int(state.step.numpy())}"
-    if config.init_checkpoint_file:
+    restored = checkpoints.restore_newest() if newest is not None else None
+    if restored is not None:
+        skipped = f", newer unreadable {', '.join(restored.skipped)} skipped" if restored.skipped else ""
+        parts = "weights, Adam state, RNG" if restored.with_optimizer else \
+            "weights, RNG; fresh Adam: this epoch checkpoint holds no Adam state"
+        note = f"resumed from {restored.prefix} (step {int(state.step.numpy())}; {parts}{skipped})"
+        with_optimizer = restored.with_optimizer
+    elif config.init_checkpoint_file:
         optimizer = None if config.restart_optimizer else state.optimizer
-        info = init_from_checkpoint(config.init_checkpoint_file, state.depth_net, state.pose_exp_net, optimizer)
-        adam = "fresh Adam" if optimizer is None or info["kind"] == "tf1" else "Adam state restored"
-        return f"initialised from {info['checkpoint']} ({info['kind']}, {adam})"
-    return "fresh start"
+        init = init_from_checkpoint(config.init_checkpoint_file, state.depth_net, state.pose_exp_net, optimizer)
+        saved_at = "" if init.global_step is None else f", saved at step {init.global_step}"
+        adam = "Adam state restored" if init.with_optimizer else "fresh Adam"
+        note = f"initialised from {init.prefix} ({init.kind} weights{saved_at}; {adam}; starting at step 0)"
+        with_optimizer = init.with_optimizer
+    else:
+        return "fresh start"
+    if with_optimizer:
+        note += _apply_run_settings(config, state.optimizer)
+    return note
+
+
+def _apply_run_settings(config: TrainConfig, optimizer: keras.optimizers.Optimizer) -> str:
+    """Sets the restored Adam's learning rate to --learning_rate; returns "; <what was overridden>" or ""."""
+    variable = optimizer.learning_rate
+    restored = float(variable.numpy())
+    variable.assign(config.learning_rate)
+    if np.float32(restored) == np.float32(config.learning_rate):
+        return ""
+    return f"; --learning_rate {config.learning_rate:g} overrides the checkpoint's {restored:g}"
 
 
 def pipeline_config(config: TrainConfig, seed: int) -> PipelineConfig:
@@ -114,21 +144,28 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     Reads the prepared samples of config.dataset_dir (or `dataset`, a repeating tf.data.Dataset of batches in the
     pipeline's format, with its `steps_per_epoch`). `on_step(step, state)`, if given, runs after every finished
     step (e.g. to evaluate the depth net along the way). Writes TensorBoard events and checkpoints to
-    config.checkpoint_dir. A SIGINT/SIGTERM ends the current step, saves, and returns with stopped_by="signal";
-    a non-finite loss raises NonFiniteLossError without saving.
+    config.checkpoint_dir (checked writable first; leftovers of an unfinished save are removed). A SIGINT/SIGTERM
+    ends the current step, saves, and returns with stopped_by="signal"; a non-finite loss raises
+    NonFiniteLossError without saving; a save that fails raises CheckpointError, the previous checkpoint intact.
     """
+    strategy = make_strategy(config.distribution_strategy)  # first: a multi-worker one must precede any TF op
     if dataset is None:
         check_dataset(pipeline_config(config, config.seed))  # fail on bad data before building the nets
     elif steps_per_epoch is None:
         raise ConfigError("train: pass steps_per_epoch together with dataset")
-    keras.utils.set_random_seed(config.seed)
-    strategy = make_strategy(config.distribution_strategy)
     check_global_batch(config.batch_size, strategy)
+    keras.utils.set_random_seed(config.seed)
+    chief, scratch_dir = is_chief(strategy), worker_scratch_dir(config.checkpoint_dir, strategy)
+    ensure_checkpoint_folders(scratch_dir or config.checkpoint_dir)
     with DtypePolicy(precision_policy(config.mixed_precision)), strategy.scope():
         state = build_state(config)
     checkpoint = make_checkpoint(state.depth_net, state.pose_exp_net, state.optimizer, state.step, state.rng)
-    checkpoints = TrainCheckpoints(checkpoint, config.checkpoint_dir, max(config.max_checkpoints_to_keep, 1))
+    checkpoints = TrainCheckpoints(checkpoint, config.checkpoint_dir, max(config.max_checkpoints_to_keep, 1),
+                                   config.full_epoch_checkpoints, scratch_dir)
+    removed = checkpoints.clean_unfinished() if chief else []
     start_note = restore_or_init(config, state, checkpoints)
+    if removed:
+        start_note = f"removed {len(removed)} leftover(s) of an unfinished save ({removed[0]}...); {start_note}"
     start = int(state.step.numpy())
     # A fresh draw per (re)start, so a resumed run does not replay the first batches; the RNG is checkpointed.
     data_seed = int(state.rng.uniform([], 0, 2**31 - 1, dtype=tf.int64).numpy())
@@ -138,7 +175,7 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     train_step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, loss_config(config),
                            config.weight_decay, strategy, config.jit_compile)
     iterator = iter(strategy.experimental_distribute_dataset(dataset))
-    writer = tf.summary.create_file_writer(config.checkpoint_dir)
+    writer = tf.summary.create_file_writer(config.checkpoint_dir) if chief else tf.summary.create_noop_writer()
     # A loss-scaled (float16) run skips steps with Inf gradients by design, so only the loss is guarded there.
     loss_scaled = isinstance(state.optimizer, keras.optimizers.LossScaleOptimizer)
     guarded = ("total",) if loss_scaled else ("total", "grad_norm")
@@ -158,30 +195,33 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
                 batch = next(iterator)
             except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as error:
                 if saved_step != step - 1:  # keep the steps done so far; resume after fixing the sample
-                    checkpoints.save_latest(step - 1)
+                    with stop.saving():
+                        checkpoints.save_latest(step - 1)
                 raise DataError(f"train: a sample of the batch for step {step} cannot be read: {error.message}"
                                 ) from error
             out = train_step(batch)
             values = {key: float(out[key]) for key in SCALAR_KEYS}
-            check_finite(step, values, guarded)
+            check_finite(step, values, guarded, last_path)
             state.step.assign(step)
             interval_steps += 1
             if step % config.summary_freq == 0:
                 now = time.monotonic()
                 rate = interval_steps / max(now - interval_start, 1e-9)
                 interval_start, interval_steps = now, 0
-                write_step_summaries(writer, step, values, float(state.optimizer.learning_rate), rate, out)
-            if step % steps_per_epoch == 0 and config.max_checkpoints_to_keep > 0:
-                last_path, saved_step = checkpoints.save_epoch(step), step
-            elif step % config.save_latest_freq == 0 or stop.requested:
-                last_path, saved_step = checkpoints.save_latest(step), step
+                write_step_summaries(writer, step, values, float(state.optimizer.learning_rate.numpy()), rate, out)
+            with stop.saving():
+                if step % steps_per_epoch == 0 and config.max_checkpoints_to_keep > 0:
+                    last_path, saved_step = checkpoints.save_epoch(step), step
+                elif step % config.save_latest_freq == 0 or stop.requested:
+                    last_path, saved_step = checkpoints.save_latest(step), step
             progress.update(1, extra=_format_losses(values))
             if on_step is not None:
                 on_step(step, state)
             if stop.requested:
                 break
         if saved_step != step:
-            last_path = checkpoints.save_latest(step)
+            with stop.saving():
+                last_path = checkpoints.save_latest(step)
     writer.close()
     stopped_by = "signal" if stop.requested else "done"
     if log:
@@ -189,4 +229,3 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     return TrainResult(step=step, stopped_by=stopped_by, checkpoint=last_path, losses=values,
                        steps_per_second=progress.done / max(time.monotonic() - run_start, 1e-9),
                        signum=stop.signum)
-
