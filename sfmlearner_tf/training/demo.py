@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 
 from sfmlearner_tf.io_utils import atomic_write_text
+from sfmlearner_tf.run_record import training_record, write_run_record
 from sfmlearner_tf.training.config import TrainConfig
 
 SUMMARY_METRICS = ("abs_rel", "sq_rel", "rms", "log_rms", "a1", "a2", "a3")
@@ -114,6 +115,7 @@ def run_demo(config: DemoConfig) -> dict:
     initial = build_state(train_config).depth_net
     # Kept as a checkpoint, so that run_eval can compare the trained model with it (--compare_ckpt_file).
     tf.train.Checkpoint(depth_net=initial).write(str(Path(config.work_dir) / "initial" / "ckpt-0"))
+    write_run_record(Path(config.work_dir) / "initial", training_record(train_config))
     before = _evaluate(config, initial)
     train_started = time.monotonic()
     result = train_run(train_config)

@@ -14,6 +14,7 @@ from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.losses import LossConfig
 from sfmlearner_tf.models import DispNet, PoseExpNet
 from sfmlearner_tf.progress import ProgressReporter
+from sfmlearner_tf.run_record import training_record, write_run_record
 from sfmlearner_tf.training.checkpoints import TrainCheckpoints, init_from_checkpoint, make_checkpoint
 from sfmlearner_tf.training.config import TrainConfig
 from sfmlearner_tf.training.distribute import (
@@ -127,6 +128,7 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     checkpoint = make_checkpoint(state.depth_net, state.pose_exp_net, state.optimizer, state.step, state.rng)
     checkpoints = TrainCheckpoints(checkpoint, config.checkpoint_dir, config.max_checkpoints_to_keep)
     start_note = restore_or_init(config, state, checkpoints)
+    write_run_record(config.checkpoint_dir, training_record(config))  # what prediction and evaluation read
     start = int(state.step.numpy())
     # A fresh draw per (re)start, so a resumed run does not replay the first batches; the RNG is checkpointed.
     data_seed = int(state.rng.uniform([], 0, 2**31 - 1, dtype=tf.int64).numpy())
