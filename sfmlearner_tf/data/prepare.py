@@ -102,6 +102,8 @@ def build_loader(config: PrepareConfig) -> FrameLoader:
         raise ConfigError(f"dataset_name must be one of {', '.join(DATASET_NAMES)}, got {config.dataset_name!r}")
     if config.dataset_name == "kitti_odom":
         return KittiOdomLoader(config.dataset_dir, config.odom_sequences)
+    if config.dataset_name == "video":
+        raise ConfigError("dataset_name=video has no frame list: prepare_dataset reads the video in one pass")
     if config.dataset_name == "cityscapes":
         from sfmlearner_tf.data.cityscapes import CityscapesLoader
 
