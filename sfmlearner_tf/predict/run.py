@@ -13,7 +13,7 @@ import json
 import time
 from collections import deque
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -104,14 +104,9 @@ class _DepthStage:
             depths = predict_depth_batch(self.depth_net, np.stack([self.pending[i][1] for i in todo]))
             predicted = dict(zip(todo, depths))
         for index, (name, image) in enumerate(self.pending):
-            if index in predicted:
-                color = self.files.save(name, predicted[index])
-            elif self.video is not None:
-                color = _color_of(self.files, name)
-            else:
-                continue
+            color = self.files.save(name, predicted[index]) if index in predicted else None
             if self.video is not None:
-                self.video.write(image, color)
+                self.video.write(image, color if color is not None else _color_of(self.files, name))
         self.pending = []
 
 
@@ -188,7 +183,7 @@ def predict(config: PredictConfig) -> PredictResult:
                             "no trajectory")
         poses = chain_trajectory(np.stack(pose_stage.vecs))
         text_path, plot_path = write_trajectory(out, poses, np.arange(len(poses)) / fps)
-        result = PredictResult(**{**asdict(result), "trajectory": text_path, "trajectory_plot": plot_path})
+        result = replace(result, trajectory=text_path, trajectory_plot=plot_path)
     atomic_write_text(out / "predict.json", json.dumps({**asdict(result), "config": asdict(config)}, indent=1))
     return result
 
