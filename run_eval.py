@@ -13,7 +13,9 @@ from sfmlearner_tf.apps import run_program
 def _evaluate() -> None:
     from sfmlearner_tf.evaluation import DepthEvalConfig, evaluate_depth, evaluate_pose
 
-    config = eval_flags.config_from_flags()
+    config, notes = eval_flags.config_and_notes_from_flags()
+    for note in filter(None, notes):
+        print(f"sfm-eval: {note}", flush=True)
     result = evaluate_depth(config) if isinstance(config, DepthEvalConfig) else evaluate_pose(config)
     print(result["table"])
 

@@ -38,6 +38,8 @@ setup(
             "sfm-prepare-data=sfmlearner_tf.apps.prepare_data:main",
             "sfm-demo=sfmlearner_tf.apps.demo:main",
             "sfm-mask-rcnn-prep=mask_rcnn_prep.app:main",
+            "sfm-predict=sfmlearner_tf.apps.predict:main",
+            "sfm-export=sfmlearner_tf.apps.export:main",
         ]
     },
 )

@@ -6,6 +6,7 @@ import os
 
 from absl import flags
 
+from flags.record_settings import settings_from_record
 from flags.validators import register_multiple_of, register_range
 from sfmlearner_tf.evaluation import DepthEvalConfig, PoseEvalConfig
 
@@ -16,8 +17,8 @@ flags.DEFINE_string("dataset_dir", None, "KITTI raw root (eigen) or KITTI odomet
 flags.DEFINE_string("output_dir", None, "Where results (JSON, predictions, snippets, exports, figures) go.")
 flags.DEFINE_string("ckpt_file", None, "Checkpoint: Zhou et al.'s TF1 prefix (model-190532), one of ours, or a "
                     "folder of ours (the latest is used).")
-flags.DEFINE_integer("img_height", 128, "Network input height.")
-flags.DEFINE_integer("img_width", 416, "Network input width.")
+flags.DEFINE_integer("img_height", 128, "Network input height (default: the checkpoint's run record, else 128).")
+flags.DEFINE_integer("img_width", 416, "Network input width (default: the checkpoint's run record, else 416).")
 flags.DEFINE_integer("batch_size", None, "Inference batch (default: 4 for eigen, 1 for odometry, as the original).")
 flags.DEFINE_float("progress_every_s", 10.0, "Seconds between progress lines.")
 # Depth (eigen)
@@ -37,13 +38,14 @@ flags.DEFINE_boolean("boundary_metrics", True, "Depth-boundary errors / edge sha
 flags.DEFINE_enum("edge_domain", "depth", ["depth", "disparity"], "Map whose Canny edges are the predicted edges.")
 flags.DEFINE_string("boundary_dir", None, "Boundary images per test line (<dir>/<line>) for edge sharpness.")
 flags.DEFINE_boolean("mixed_precision", False, "Depth inference in bfloat16 on a CPU / float16 on a GPU "
-                     "(float32 weights; faster, metrics differ in the third decimal).")
+                     "(float32 weights; faster, metrics differ in the third decimal); default: the checkpoint's "
+                     "run record.")
 flags.DEFINE_boolean("export_depths", False, "Write predicted depth/disparity .npy and magma PNGs.")
 flags.DEFINE_boolean("baselines", True, "Also score image-blind priors (a constant map; the median true depth of "
                      "each row over the test images) and print them beside the model.")
 # Pose (odometry)
 flags.DEFINE_integer("test_seq", 9, "Odometry sequence to evaluate.")
-flags.DEFINE_integer("seq_length", 5, "Snippet length (odd).")
+flags.DEFINE_integer("seq_length", 5, "Snippet length (odd; default: the checkpoint's run record, else 5).")
 flags.DEFINE_string("pred_dir", None, "Existing predicted snippet files to score instead of running a model.")
 flags.DEFINE_string("gt_dir", None, "Existing ground-truth snippets (default: generated from poses/XX.txt).")
 flags.DEFINE_boolean("keep_zero_ate", False, "Score snippets whose ATE is exactly 0, e.g. static ground truth (the "
@@ -67,18 +69,30 @@ FLAGS = flags.FLAGS
 
 def config_from_flags() -> DepthEvalConfig | PoseEvalConfig:
     """The library config of the selected split."""
+    return config_and_notes_from_flags()[0]
+
+
+def config_and_notes_from_flags() -> tuple[DepthEvalConfig | PoseEvalConfig, list[str]]:
+    """The library config of the selected split, with the image size, sequence length and precision taken from
+    each checkpoint's run record unless given as flags, and notes saying what came from a record."""
     if FLAGS.split == "odometry":
+        pose, note = settings_from_record(FLAGS, None if FLAGS.pred_dir else FLAGS.ckpt_file,
+                                          ("img_height", "img_width", "seq_length"), "model")
         return PoseEvalConfig(
             dataset_dir=FLAGS.dataset_dir, output_dir=FLAGS.output_dir, test_seq=FLAGS.test_seq,
-            seq_length=FLAGS.seq_length, ckpt_file=FLAGS.ckpt_file, pred_dir=FLAGS.pred_dir, gt_dir=FLAGS.gt_dir,
-            img_height=FLAGS.img_height, img_width=FLAGS.img_width, batch_size=FLAGS.batch_size or 1,
-            progress_every_s=FLAGS.progress_every_s, keep_zero_ate=FLAGS.keep_zero_ate)
+            seq_length=pose["seq_length"], ckpt_file=FLAGS.ckpt_file, pred_dir=FLAGS.pred_dir, gt_dir=FLAGS.gt_dir,
+            img_height=pose["img_height"], img_width=pose["img_width"], batch_size=FLAGS.batch_size or 1,
+            progress_every_s=FLAGS.progress_every_s, keep_zero_ate=FLAGS.keep_zero_ate), [note]
+    model_a, note_a = settings_from_record(FLAGS, None if FLAGS.pred_file else FLAGS.ckpt_file,
+                                           ("img_height", "img_width", "mixed_precision"), "model A")
+    model_b, note_b = settings_from_record(FLAGS, FLAGS.compare_ckpt_file, ("img_height", "img_width"), "model B")
     return DepthEvalConfig(
         dataset_dir=FLAGS.dataset_dir, test_file_list=FLAGS.test_file_list, output_dir=FLAGS.output_dir,
         ckpt_file=FLAGS.ckpt_file, pred_file=FLAGS.pred_file, pred_allow_pickle=FLAGS.pred_allow_pickle,
-        compare_ckpt_file=FLAGS.compare_ckpt_file, min_depth=FLAGS.min_depth, max_depth=FLAGS.max_depth,
-        img_height=FLAGS.img_height, img_width=FLAGS.img_width, batch_size=FLAGS.batch_size or 4,
+        compare_ckpt_file=FLAGS.compare_ckpt_file, compare_img_height=model_b["img_height"],
+        compare_img_width=model_b["img_width"], min_depth=FLAGS.min_depth, max_depth=FLAGS.max_depth,
+        img_height=model_a["img_height"], img_width=model_a["img_width"], batch_size=FLAGS.batch_size or 4,
         gt_cache_dir=FLAGS.gt_cache_dir or None, fix_duplicate_index=FLAGS.fix_duplicate_index,
         boundary_metrics=FLAGS.boundary_metrics, edge_domain=FLAGS.edge_domain, boundary_dir=FLAGS.boundary_dir,
         export_depths=FLAGS.export_depths, num_figures=FLAGS.num_figures, progress_every_s=FLAGS.progress_every_s,
-        mixed_precision=FLAGS.mixed_precision, baselines=FLAGS.baselines)
+        mixed_precision=model_a["mixed_precision"], baselines=FLAGS.baselines), [note_a, note_b]

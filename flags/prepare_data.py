@@ -9,15 +9,24 @@ from flags.validators import register_range
 from sfmlearner_tf.data.kitti_odom import TRAIN_SEQUENCES
 from sfmlearner_tf.data.mask_sources import BOUNDARY_SOURCES
 from sfmlearner_tf.data.prepare import DATASET_NAMES, PrepareConfig
+from sfmlearner_tf.data.source_options import (
+    CITYSCAPES_RESIZE_HEIGHT,
+    CITYSCAPES_SAMPLE_GAP,
+    CROP_MODES,
+    CityscapesOptions,
+    VideoOptions,
+)
 
 FLAGS = flags.FLAGS
 
 flags.DEFINE_enum("dataset_name", "kitti_raw_eigen", list(DATASET_NAMES), "Which data set to prepare.")
-flags.DEFINE_string("dataset_dir", None, "KITTI raw root (date folders), odometry root (sequences/), or the "
-                    "synthetic data set's root (kitti_raw/, splits/).", required=True)
+flags.DEFINE_string("dataset_dir", None, "KITTI raw root (date folders), odometry root (sequences/), the "
+                    "synthetic data set's root (kitti_raw/, splits/), the Cityscapes root (leftImg8bit_sequence/, "
+                    "camera/), or for video a video file or a folder of frames.", required=True)
 flags.DEFINE_string("dump_root", None, "Output folder of the prepared samples.", required=True)
 flags.DEFINE_integer("seq_length", 3, "Frames per sample (odd; 3 for depth, 5 for the pose model).")
-flags.DEFINE_integer("img_height", 128, "Frame height after resizing.")
+flags.DEFINE_integer("img_height", 128, "Frame height after resizing (cityscapes: before the bottom crop, as the "
+                     f"original; default {CITYSCAPES_RESIZE_HEIGHT}, which leaves 128 rows).")
 flags.DEFINE_integer("img_width", 416, "Frame width after resizing.")
 flags.DEFINE_string("test_scenes_file", "", "test_scenes_eigen.txt / test_scenes_stereo.txt (the original "
                     "repository's data/kitti/ folder); defaults to <dataset_dir>/splits/ for synthetic.")
@@ -33,6 +42,26 @@ flags.DEFINE_string("mask_rcnn_weights", "", "mask_rcnn_coco.h5 for --boundary_s
 flags.DEFINE_integer("shard_index", 0, "This job's shard (samples i with i % num_shards == shard_index).")
 flags.DEFINE_integer("num_shards", 1, "Number of shards.")
 flags.DEFINE_integer("num_threads", 4, "Worker threads.")
+# Your own video (--dataset_name=video)
+flags.DEFINE_float("fx", None, "video: focal length in pixels (x) of the frames as stored.")
+flags.DEFINE_float("fy", None, "video: focal length in pixels (y).")
+flags.DEFINE_float("cx", None, "video: principal point x in pixels.")
+flags.DEFINE_float("cy", None, "video: principal point y in pixels.")
+flags.DEFINE_string("calib_file", "", "video: calibration file instead of --fx/--fy/--cx/--cy: 4 numbers "
+                    "(fx fy cx cy), 9 (K row by row) or 12 (a KITTI-style 3x4 P); an optional 'label:' per line.")
+flags.DEFINE_string("calib_name", "", "video: the label of the line to use in a calibration file with several "
+                    "(e.g. P_rect_02 in KITTI's calib_cam_to_cam.txt, P2 in calib.txt).")
+flags.DEFINE_integer("frame_step", 1, "video: keep every N-th frame (30 fps footage: 3 gives KITTI's 10 Hz).")
+flags.DEFINE_float("min_flow", VideoOptions().min_flow, "video: drop a frame whose median optical flow from the "
+                   "last kept frame is below this many pixels (of a 416-wide frame) (static frames); 0 keeps all.")
+flags.DEFINE_enum("crop", VideoOptions().crop, list(CROP_MODES), "video: resize = scale the whole frame to the "
+                  "training size (as for KITTI); center = cut the widest centred window of the training aspect first.")
+flags.DEFINE_float("crop_bottom", 0.0, "video: fraction of rows cut off the bottom first (a car's hood).")
+flags.DEFINE_string("sequence_name", "", "video: output folder name (default: the video's or folder's name).")
+# Cityscapes (--dataset_name=cityscapes)
+flags.DEFINE_string("cityscapes_split", CityscapesOptions().split, "cityscapes: leftImg8bit_sequence/<split>.")
+flags.DEFINE_integer("sample_gap", CITYSCAPES_SAMPLE_GAP, "cityscapes: frames between the frames of a sample "
+                     "(2, the original's: Cityscapes' 17 Hz near KITTI's 10 Hz).")
 flags.DEFINE_string("tfds_data_dir", "", "If set, also build the TFDS data set (sfm_prepared_samples) there once "
                     "every sample exists.")
 
@@ -43,18 +72,37 @@ register_range("shard_index", lower=0)
 register_range("num_shards", lower=1)
 register_range("num_threads", lower=1)
 register_range("min_speed", lower=0.0)
+register_range("frame_step", lower=1)
+register_range("sample_gap", lower=1)
+register_range("min_flow", lower=0.0)
+register_range("crop_bottom", lower=0.0, upper=0.9)
+flags.register_multi_flags_validator(
+    ["fx", "fy", "cx", "cy"], lambda f: len({v is None for v in f.values()}) == 1,
+    message="--fx, --fy, --cx and --cy go together (or use --calib_file)")
 flags.register_validator("seq_length", lambda v: v % 2 == 1, message="--seq_length must be odd (target in the middle)")
 flags.register_multi_flags_validator(
     ["shard_index", "num_shards"], lambda f: f["shard_index"] < f["num_shards"],
     message="--shard_index must be smaller than --num_shards")
 
 
+def _img_height() -> int:
+    """--img_height; for cityscapes without it, the original's 171 (128 rows after the bottom crop)."""
+    if FLAGS.dataset_name == "cityscapes" and not FLAGS["img_height"].present:
+        return CITYSCAPES_RESIZE_HEIGHT
+    return FLAGS.img_height
+
+
 def config_from_flags() -> PrepareConfig:
     """The PrepareConfig described by the parsed flags."""
+    intrinsics = None if FLAGS.fx is None else (FLAGS.fx, FLAGS.fy, FLAGS.cx, FLAGS.cy)
+    video = VideoOptions(intrinsics=intrinsics, calib_file=FLAGS.calib_file, calib_name=FLAGS.calib_name,
+                         frame_step=FLAGS.frame_step, min_flow=FLAGS.min_flow, crop=FLAGS.crop,
+                         crop_bottom=FLAGS.crop_bottom, sequence_name=FLAGS.sequence_name)
     return PrepareConfig(
         dataset_name=FLAGS.dataset_name, dataset_dir=FLAGS.dataset_dir, dump_root=FLAGS.dump_root,
-        seq_length=FLAGS.seq_length, img_height=FLAGS.img_height, img_width=FLAGS.img_width,
+        seq_length=FLAGS.seq_length, img_height=_img_height(), img_width=FLAGS.img_width,
         test_scenes_file=FLAGS.test_scenes_file, static_frames_file=FLAGS.static_frames_file,
         min_speed=FLAGS.min_speed, cameras=tuple(FLAGS.cameras), odom_sequences=tuple(FLAGS.odom_sequences),
         boundary_source=FLAGS.boundary_source, mask_rcnn_weights=FLAGS.mask_rcnn_weights,
-        shard_index=FLAGS.shard_index, num_shards=FLAGS.num_shards, num_threads=FLAGS.num_threads)
+        shard_index=FLAGS.shard_index, num_shards=FLAGS.num_shards, num_threads=FLAGS.num_threads, video=video,
+        cityscapes=CityscapesOptions(split=FLAGS.cityscapes_split, sample_gap=FLAGS.sample_gap))

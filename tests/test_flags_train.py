@@ -87,4 +87,15 @@ def test_baseline_and_demo_presets() -> None:
     demo = demo.replace(dataset_dir=os.path.normpath(demo.dataset_dir),
                         checkpoint_dir=os.path.normpath(demo.checkpoint_dir))
     assert demo == DemoConfig(work_dir="./sfm_demo").train_config().replace(progress_every_s=10.0)
-    assert len(list(PRESETS.glob("*.cfg"))) == len(PAPER_ROWS) + 2
+    assert len(list(PRESETS.glob("*.cfg"))) == len(PAPER_ROWS) + 4  # + the two Cityscapes -> KITTI stages
+
+
+def test_cityscapes_then_kitti_presets() -> None:
+    """Stage 1 is the original's run on Cityscapes; stage 2 starts from it with a 10x smaller learning rate."""
+    stage1 = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'cityscapes_pretrain.cfg'}"))
+    stage2 = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'cityscapes_then_kitti_finetune.cfg'}"))
+    assert stage1.replace(checkpoint_dir=TrainConfig().checkpoint_dir, continue_train=False) == TrainConfig()
+    assert stage2.learning_rate == pytest.approx(stage1.learning_rate / 10)
+    assert stage2.init_checkpoint_file == stage1.checkpoint_dir and stage2.restart_optimizer
+    assert stage2.replace(learning_rate=stage1.learning_rate, init_checkpoint_file=None, restart_optimizer=False,
+                          checkpoint_dir=stage1.checkpoint_dir) == stage1

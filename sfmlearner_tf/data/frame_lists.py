@@ -42,7 +42,12 @@ class SampleSpec:
 
 
 class FrameLoader(Protocol):
-    """What the preparation needs from a data set: its frame list and the raw intrinsics of a frame."""
+    """What the preparation needs from a data set: its frame list and the raw intrinsics of a frame.
+
+    A loader may also define `samples(seq_length) -> list[SampleSpec]` when a sample's frames are not neighbours
+    in the list (Cityscapes' gap of 2), and `resized_sample(spec, height, width) -> (frames, K)` when its frames
+    are cropped as well as resized (Cityscapes' hood); data/prepare.py uses them where present.
+    """
 
     def frames(self) -> list[Frame]: ...
 

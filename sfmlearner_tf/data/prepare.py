@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -30,11 +30,12 @@ from sfmlearner_tf.data.kitti_odom import TRAIN_SEQUENCES, KittiOdomLoader
 from sfmlearner_tf.data.kitti_raw import KittiRawLoader, read_static_frames, read_test_scenes
 from sfmlearner_tf.data.mask_sources import InstanceMaskSource, make_mask_source
 from sfmlearner_tf.data.samples import cam_path_for, decoded_sample_size, read_cam_file, write_sample
+from sfmlearner_tf.data.source_options import CityscapesOptions, VideoOptions
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.io_utils import atomic_write_text, check_writable_folder
 from sfmlearner_tf.progress import ProgressReporter
 
-DATASET_NAMES = ("kitti_raw_eigen", "kitti_raw_stereo", "kitti_odom", "synthetic")
+DATASET_NAMES = ("kitti_raw_eigen", "kitti_raw_stereo", "kitti_odom", "synthetic", "cityscapes", "video")
 NO_STATIC_LIST = "none"
 
 
@@ -47,6 +48,8 @@ class PrepareConfig:
     min_speed: oxts speed threshold (m/s) removing static frames, the alternative for data without a list.
     cameras: () = the data set's default (02 and 03 for KITTI raw, 02 for synthetic).
     boundary_source: "" = the data set's default ("synthetic" for synthetic drives, else "none").
+    video / cityscapes: the options of those data sets (data/source_options.py); for cityscapes img_height is
+    the height before the bottom crop, as in the original (171 gives 128-row samples).
     """
 
     dataset_name: str
@@ -67,6 +70,8 @@ class PrepareConfig:
     num_threads: int = 4
     val_fraction: float = 0.1
     split_seed: int = 8964
+    video: VideoOptions = field(default_factory=VideoOptions)
+    cityscapes: CityscapesOptions = field(default_factory=CityscapesOptions)
 
     @property
     def effective_boundary_source(self) -> str:
@@ -98,6 +103,12 @@ def build_loader(config: PrepareConfig) -> FrameLoader:
         raise ConfigError(f"dataset_name must be one of {', '.join(DATASET_NAMES)}, got {config.dataset_name!r}")
     if config.dataset_name == "kitti_odom":
         return KittiOdomLoader(config.dataset_dir, config.odom_sequences)
+    if config.dataset_name == "video":
+        raise ConfigError("dataset_name=video has no frame list: prepare_dataset reads the video in one pass")
+    if config.dataset_name == "cityscapes":
+        from sfmlearner_tf.data.cityscapes import CityscapesLoader
+
+        return CityscapesLoader(config.dataset_dir, config.cityscapes)
     split = "stereo" if config.dataset_name == "kitti_raw_stereo" else "eigen"
     test_scenes_file = _split_file(config, config.test_scenes_file, f"test_scenes_{split}.txt")
     static_file = _split_file(config, config.static_frames_file, "static_frames.txt")
@@ -173,12 +184,9 @@ class SampleWriter:
         jpg_path = self.dump_root / spec.relative_jpg
         if is_finished(jpg_path, self.config.img_height, self.widths):
             return False
-        height, width = self.config.img_height, self.config.img_width
-        raw = [load_frame(frame.image_path) for frame in spec.frames]
-        target_raw = raw[len(raw) // 2]
-        zoom_x, zoom_y = width / target_raw.shape[1], height / target_raw.shape[0]
-        resized = [resize_frame(image, height, width) for image in raw]
-        intrinsics = scale_intrinsics(self.loader.intrinsics(spec.target), zoom_x, zoom_y)
+        # A loader that crops (Cityscapes) makes its own frames and K.
+        make_frames = getattr(self.loader, "resized_sample", self._resized_sample)
+        resized, intrinsics = make_frames(spec, self.config.img_height, self.config.img_width)
         boundary = None
         if self.mask_source is not None:
             with self._mask_lock:
@@ -187,11 +195,21 @@ class SampleWriter:
         write_sample(jpg_path, resized, intrinsics, boundary)
         return True
 
+    def _resized_sample(self, spec: SampleSpec, height: int, width: int) -> tuple[list[np.ndarray], np.ndarray]:
+        """The frames resized to width x height, and K scaled by the target's zoom (the original's)."""
+        raw = [load_frame(frame.image_path) for frame in spec.frames]
+        target_raw = raw[len(raw) // 2]
+        zoom_x, zoom_y = width / target_raw.shape[1], height / target_raw.shape[0]
+        resized = [resize_frame(image, height, width) for image in raw]
+        return resized, scale_intrinsics(self.loader.intrinsics(spec.target), zoom_x, zoom_y)
+
 
 def plan_samples(config: PrepareConfig) -> tuple[list[SampleSpec], FrameLoader]:
     """All samples of the data set (before sharding) and the loader that lists them."""
     check_seq_length(config.seq_length)
     loader = build_loader(config)
+    if hasattr(loader, "samples"):  # neighbours that are not list neighbours (Cityscapes' sample gap)
+        return loader.samples(config.seq_length), loader
     return select_samples(loader.frames(), config.seq_length), loader
 
 
@@ -224,7 +242,12 @@ def prepare_dataset(config: PrepareConfig, mask_source: InstanceMaskSource | Non
     """Prepares this shard's samples (skipping finished ones), then the lists if every planned sample exists.
 
     `mask_source` overrides the one named by config.boundary_source (tests, notebooks).
+    A video (dataset_name=video) is prepared in one ordered pass by data/video_prepare.py.
     """
+    if config.dataset_name == "video":
+        from sfmlearner_tf.data.video_prepare import prepare_video
+
+        return prepare_video(config, mask_source, stream)
     samples, loader = plan_samples(config)
     if not samples:
         raise DataError(f"{config.dataset_dir}: no training samples found for {config.dataset_name}")

@@ -14,7 +14,7 @@ from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.evaluation.boundary_eval import boundary_scores
 from sfmlearner_tf.evaluation.depth_gt import cached_gt_depths
 from sfmlearner_tf.evaluation.depth_metrics import format_labelled_table, format_metrics_table, score_depths
-from sfmlearner_tf.evaluation.depth_predict import load_depth_net, load_resized_image, predict_depths
+from sfmlearner_tf.evaluation.depth_predict import load_resized_image, predict_depths, restore_depth_net
 from sfmlearner_tf.evaluation.exports import export_depths, export_name
 from sfmlearner_tf.evaluation.figures import write_comparison_figures
 from sfmlearner_tf.evaluation.prediction_file import check_prediction_shapes, load_prediction_file
@@ -40,6 +40,8 @@ class DepthEvalConfig:
     pred_file: str | None = None
     pred_allow_pickle: bool = False
     compare_ckpt_file: str | None = None   # model B of the comparison figures (scored too)
+    compare_img_height: int | None = None  # model B's input size (None: img_height / img_width)
+    compare_img_width: int | None = None
     min_depth: float = 1e-3
     max_depth: float = 80.0
     img_height: int = 128
@@ -70,17 +72,19 @@ def _check(config: DepthEvalConfig, have_net: bool) -> None:
 
 def _predictions(config: DepthEvalConfig, image_paths: list[Path], depth_net,
                  file_depths: list[np.ndarray] | None) -> tuple[list[np.ndarray], str]:
-    """The predicted depth maps and a description of where they came from (file_depths: those of pred_file)."""
+    """The predicted depth maps and where they came from (file_depths: those of pred_file; for a checkpoint
+    folder: the checkpoint picked)."""
     size = dict(height=config.img_height, width=config.img_width, batch_size=config.batch_size,
                 progress_every_s=config.progress_every_s)
     if depth_net is not None:
         return list(predict_depths(depth_net, image_paths, **size)), "in-memory model"
     if file_depths is not None:
         return file_depths, config.pred_file
-    depths = predict_depths(load_depth_net(config.ckpt_file, config.mixed_precision), image_paths, **size)
+    depth_net, info = restore_depth_net(config.ckpt_file, config.mixed_precision)
+    depths = predict_depths(depth_net, image_paths, **size)
     if config.output_dir:  # as test_kitti_depth.py: <output_dir>/<checkpoint basename>.npy
         atomic_save_npy(Path(config.output_dir) / f"{Path(config.ckpt_file).name}.npy", depths)
-    return list(depths), config.ckpt_file
+    return list(depths), str(info["checkpoint"])
 
 
 def _boundary_line(scores: dict | None) -> str:
@@ -95,20 +99,41 @@ def _boundary_line(scores: dict | None) -> str:
     return "\nboundary: " + "; ".join(parts)
 
 
+def _compare_size(config: DepthEvalConfig) -> tuple[int, int]:
+    """Model B's input size: its own where given, else model A's."""
+    return (config.compare_img_height or config.img_height, config.compare_img_width or config.img_width)
+
+
+def _table(config: DepthEvalConfig, result: dict) -> str:
+    """The original's two printed lines (names, A's values); with a model B its values as a third line. A legend
+    names the checkpoints actually read (the newest one of a folder) and their input sizes."""
+    source, compared = result["prediction_source"], result.get("compare")
+    label_a = source if source == config.pred_file else f"{source} ({config.img_height}x{config.img_width})"
+    lines = [format_metrics_table(result["metrics"])]
+    if compared is not None:
+        height, width = compared["img_size"]
+        lines += [format_metrics_table(compared["metrics"]).splitlines()[1],
+                  f"row 1: A = {label_a}; row 2: B = {compared['checkpoint']} ({height}x{width})"]
+    elif config.ckpt_file and not config.pred_file:
+        lines.append(f"model: {label_a}")
+    boundary_b = _boundary_line(compared.get("boundary") if compared else None).replace("boundary:", "boundary (B):")
+    return "\n".join(lines) + _boundary_line(result.get("boundary")) + boundary_b + _baselines_table(result)
+
+
 def _compare(config: DepthEvalConfig, frames: list, names: list[str], gt_depths: list[np.ndarray],
              preds: list[np.ndarray], label_a: str) -> dict:
     """Scores model B (compare_ckpt_file) and writes the first num_figures comparison strips."""
     image_paths = [f.image for f in frames]
-    model_b = load_depth_net(config.compare_ckpt_file, config.mixed_precision)
-    preds_b = list(predict_depths(model_b, image_paths, config.img_height,
-                                  config.img_width, config.batch_size, config.progress_every_s))
-    compared = {"checkpoint": config.compare_ckpt_file,
+    model_b, info = restore_depth_net(config.compare_ckpt_file, config.mixed_precision)
+    height, width = _compare_size(config)
+    preds_b = list(predict_depths(model_b, image_paths, height, width, config.batch_size, config.progress_every_s))
+    compared = {"checkpoint": str(info["checkpoint"]), "img_size": [height, width],
                 "metrics": score_depths(gt_depths, preds_b, config.min_depth, config.max_depth)["metrics"]}
     if config.boundary_metrics:
         compared["boundary"] = boundary_scores(frames, preds_b, config.edge_domain, config.boundary_dir)
     count = min(config.num_figures, len(frames))
     full_images = [load_resized_image(p, *gt.shape) for p, gt in zip(image_paths[:count], gt_depths)]
-    labels = ("input", Path(label_a).name, Path(config.compare_ckpt_file).name, "ground truth (interpolated)")
+    labels = ("input", Path(label_a).name, Path(compared["checkpoint"]).name, "ground truth (interpolated)")
     write_comparison_figures(Path(config.output_dir) / "figures", names[:count], full_images, preds[:count],
                              preds_b[:count], gt_depths[:count], labels)
     return compared
@@ -120,13 +145,14 @@ def _score_baselines(config: DepthEvalConfig, gt_depths: list[np.ndarray]) -> di
                                config.min_depth, config.max_depth)["metrics"] for name in PRIOR_NAMES}
 
 
-def _labelled_table(result: dict) -> str:
-    """Model, model B and the priors side by side (empty when there is nothing to set beside the model)."""
+def _baselines_table(result: dict) -> str:
+    """The model (and model B) beside the image-blind priors, one labelled line each ("" without priors)."""
+    if "baselines" not in result:
+        return ""
     rows = {"model": result["metrics"]}
     if "compare" in result:
         rows["model B"] = result["compare"]["metrics"]
-    rows.update(result.get("baselines", {}))
-    return "\n" + format_labelled_table(rows) if len(rows) > 1 else ""
+    return "\n" + format_labelled_table({**rows, **result["baselines"]})
 
 
 def evaluate_depth(config: DepthEvalConfig, depth_net=None) -> dict:
@@ -159,8 +185,7 @@ def evaluate_depth(config: DepthEvalConfig, depth_net=None) -> dict:
         result["compare"] = _compare(config, frames, names, gt_depths, preds, source)
     if config.baselines:
         result["baselines"] = _score_baselines(config, gt_depths)
-    result["table"] = (format_metrics_table(result["metrics"]) + _boundary_line(result.get("boundary"))
-                       + _labelled_table(result))
+    result["table"] = _table(config, result)
     if config.output_dir:
         atomic_write_text(Path(config.output_dir) / "depth_eval.json", json.dumps(result, indent=1))
     return result

@@ -23,9 +23,16 @@ def load_resized_image(path: str | os.PathLike, height: int, width: int,
     try:
         with Image.open(path) as image:
             rgb = image if image.mode == "RGB" else image.convert("RGB")
-            return np.asarray(rgb.resize((width, height), resample), dtype=np.uint8)
+            return resize_rgb(np.asarray(rgb), height, width, resample)
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot read image ({exc})") from exc
+
+
+def resize_rgb(image: np.ndarray, height: int, width: int,
+               resample: Image.Resampling = Image.Resampling.LANCZOS) -> np.ndarray:
+    """An RGB uint8 array resized to width x height with PIL, as load_resized_image does for files (used for
+    frames that are not files, such as a video's)."""
+    return np.asarray(Image.fromarray(image).resize((width, height), resample), dtype=np.uint8)
 
 
 def to_network_range(images: np.ndarray) -> np.ndarray:
@@ -55,6 +62,12 @@ def load_depth_net(checkpoint: str | os.PathLike, mixed_precision: bool = False)
     """A DispNet filled from a checkpoint (Zhou et al.'s TF1 prefix, one of ours, or a folder of ours); with
     mixed_precision it computes in bfloat16 on a CPU (about 3x the images/s at batch 32 here) or float16 on a
     GPU, its weights still float32."""
+    return restore_depth_net(checkpoint, mixed_precision)[0]
+
+
+def restore_depth_net(checkpoint: str | os.PathLike, mixed_precision: bool = False) -> tuple[object, dict]:
+    """load_depth_net's DispNet and restore_models' info, whose "checkpoint" is the prefix actually read (the
+    newest one when `checkpoint` is a folder)."""
     from sfmlearner_tf.models import DispNet
     from sfmlearner_tf.models.tf1_checkpoint import restore_models
     from sfmlearner_tf.training.distribute import DtypePolicy, precision_policy
@@ -62,5 +75,4 @@ def load_depth_net(checkpoint: str | os.PathLike, mixed_precision: bool = False)
     with DtypePolicy(precision_policy(mixed_precision)):
         depth_net = DispNet()
         depth_net.ensure_built()
-    restore_models(checkpoint, depth_net=depth_net)
-    return depth_net
+    return depth_net, restore_models(checkpoint, depth_net=depth_net)

@@ -72,9 +72,7 @@ def predict_pose_snippets(pose_exp_net, images: list[Path], times: np.ndarray, o
         windows = np.stack([np.stack([loaded[s + k] for k in range(seq_length)]) for s in starts])
         for index in [i for i in loaded if i <= starts[-1]]:
             del loaded[index]  # windows only move forward: keep memory to about one window
-        target = to_network_range(windows[:, half])
-        sources = to_network_range(np.concatenate([windows[:, k] for k in range(seq_length) if k != half], axis=-1))
-        poses = np.asarray(pose_exp_net(target, sources, training=False)[0], dtype=np.float64)
+        poses = predict_window_poses(pose_exp_net, windows)
         for start, pose in zip(starts, poses):
             vecs = np.insert(pose, half, np.zeros(6), axis=0)
             write_snippet(out_dir, start, vecs, times[start:start + seq_length])
@@ -82,15 +80,25 @@ def predict_pose_snippets(pose_exp_net, images: list[Path], times: np.ndarray, o
     return len(todo)
 
 
-def load_pose_net(checkpoint: str | os.PathLike, num_source: int):
-    """A PoseExpNet without the explainability branch (as the original's test graph), filled from a checkpoint."""
+def predict_window_poses(pose_exp_net, windows: np.ndarray) -> np.ndarray:
+    """uint8 windows [B, L, H, W, 3] of L frames in time order -> float64 [B, L-1, 6] target->source 6-vectors,
+    the target being the middle frame and the sources the others in time order (as test_kitti_pose.py)."""
+    half = (windows.shape[1] - 1) // 2
+    target = to_network_range(windows[:, half])
+    sources = to_network_range(np.concatenate([windows[:, k] for k in range(windows.shape[1]) if k != half],
+                                              axis=-1))
+    return np.asarray(pose_exp_net(target, sources, training=False)[0], dtype=np.float64)
+
+
+def restore_pose_net(checkpoint: str | os.PathLike, num_source: int) -> tuple[object, dict]:
+    """A PoseExpNet without the explainability branch (as the original's test graph) filled from a checkpoint,
+    and restore_models' info ("checkpoint": the prefix actually read, the newest one of a folder)."""
     from sfmlearner_tf.models import PoseExpNet
     from sfmlearner_tf.models.tf1_checkpoint import restore_models
 
     net = PoseExpNet(num_source=num_source, do_exp=False)
     net.ensure_built()
-    restore_models(checkpoint, pose_exp_net=net)
-    return net
+    return net, restore_models(checkpoint, pose_exp_net=net)
 
 
 def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None) -> dict:
@@ -100,6 +108,7 @@ def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None) -> dict:
         raise ConfigError(f"--seq_length must be odd and >= 3, got {config.seq_length}")
     out = check_writable_folder(config.output_dir, "--output_dir")
     pred_dir = Path(config.pred_dir) if config.pred_dir else out / f"pred_{config.test_seq:02d}"
+    picked = None
     if config.pred_dir is None:
         if pose_exp_net is None and not config.ckpt_file:
             raise ConfigError("pose evaluation needs --ckpt_file or --pred_dir")
@@ -108,7 +117,9 @@ def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None) -> dict:
         claim_output_folder(pred_dir, {"predictions_of": model, "dataset_dir": str(Path(config.dataset_dir).resolve()),
                                        "test_seq": config.test_seq, "seq_length": config.seq_length,
                                        "img_size": [config.img_height, config.img_width]})
-        net = pose_exp_net or load_pose_net(config.ckpt_file, config.seq_length - 1)
+        net, info = (pose_exp_net, {"checkpoint": model}) if pose_exp_net is not None else restore_pose_net(
+            config.ckpt_file, config.seq_length - 1)
+        picked = str(info["checkpoint"])
         predict_pose_snippets(net, images, times, pred_dir, config.seq_length, config.img_height,
                               config.img_width, config.batch_size, config.progress_every_s)
     elif not pred_dir.is_dir():
@@ -124,6 +135,9 @@ def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None) -> dict:
               **directory_ate(gt_dir, pred_dir, config.keep_zero_ate),
               "pred_dir": str(pred_dir), "gt_dir": str(gt_dir), "config": asdict(config)}
     result["table"] = _table(config.test_seq, result, config.keep_zero_ate)
+    if picked is not None:
+        result["checkpoint"] = picked
+        result["table"] += f"\nmodel: {picked} ({config.seq_length} frames, {config.img_height}x{config.img_width})"
     atomic_write_text(out / f"pose_eval_{config.test_seq:02d}.json", json.dumps(result, indent=1))
     return result
 

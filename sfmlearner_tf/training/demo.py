@@ -15,6 +15,7 @@ import tensorflow as tf
 from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.evaluation.depth_metrics import SUMMARY_METRICS, format_labelled_table
 from sfmlearner_tf.io_utils import atomic_write_text
+from sfmlearner_tf.run_record import training_record, write_run_record
 from sfmlearner_tf.training.config import TrainConfig
 
 BOUNDARY_KEYS = ("dbe_acc", "dbe_comp", "edge_sharpness")
@@ -134,6 +135,7 @@ def run_demo(config: DemoConfig) -> dict:
     initial = build_state(train_config).depth_net
     # Kept as a checkpoint, so that run_eval can compare the trained model with it (--compare_ckpt_file).
     tf.train.Checkpoint(depth_net=initial).write(str(Path(config.work_dir) / "initial" / "ckpt-0"))
+    write_run_record(Path(config.work_dir) / "initial", training_record(train_config))
     before = evaluate_held_out(config, initial, baselines=True)
     curve = [{"step": 0, "metrics": before["metrics"]}]
 

@@ -16,6 +16,7 @@ from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.losses import LossConfig
 from sfmlearner_tf.models import DispNet, PoseExpNet
 from sfmlearner_tf.progress import ProgressReporter
+from sfmlearner_tf.run_record import training_record, write_run_record
 from sfmlearner_tf.training.checkpoints import (
     TrainCheckpoints,
     ensure_checkpoint_folders,
@@ -166,6 +167,8 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     start_note = restore_or_init(config, state, checkpoints)
     if removed:
         start_note = f"removed {len(removed)} leftover(s) of an unfinished save ({removed[0]}...); {start_note}"
+    if chief:  # what prediction and evaluation read
+        write_run_record(config.checkpoint_dir, training_record(config))
     start = int(state.step.numpy())
     # A fresh draw per (re)start, so a resumed run does not replay the first batches; the RNG is checkpointed.
     data_seed = int(state.rng.uniform([], 0, 2**31 - 1, dtype=tf.int64).numpy())

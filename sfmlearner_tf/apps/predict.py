@@ -1,0 +1,31 @@
+"""sfm-predict: depth for your own images or video, and the camera trajectory with a pose checkpoint
+(flags: flags/predict.py)."""
+
+from __future__ import annotations
+
+from flags import predict as predict_flags
+from sfmlearner_tf.apps import run_program
+
+
+def _predict() -> None:
+    from sfmlearner_tf.predict import predict
+
+    config, notes = predict_flags.config_and_notes_from_flags()
+    for note in filter(None, notes):
+        print(f"sfm-predict: {note}", flush=True)
+    result = predict(config)
+    print(f"sfm-predict: {result.frames} frames in {result.seconds:.1f} s ({result.frames_per_second:.2f} frames/s, "
+          f"depth model {result.depth_checkpoint}) -> {config.output_dir}", flush=True)
+    for label, path in (("video", result.video), ("trajectory", result.trajectory),
+                        ("trajectory plot", result.trajectory_plot)):
+        if path:
+            print(f"sfm-predict: {label}: {path}", flush=True)
+
+
+def main() -> None:
+    """Console-script entry point (sfm-predict)."""
+    run_program("sfm-predict", _predict)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""sfm-prepare-data --dataset_name=video on frames the synthetic renderer writes, as a plain folder and as an MP4:
+static frames dropped (the renderer's own static-frames list), neighbours across the gap, intrinsics scaled and
+cropped by hand arithmetic, the calibration file formats, and bad input named in one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from sfmlearner_tf.data.camera_calib import read_calibration
+from sfmlearner_tf.data.frame_crop import plan_crop
+from sfmlearner_tf.data.frame_sources import open_frame_source
+from sfmlearner_tf.data.kitti_io import read_raw_intrinsics
+from sfmlearner_tf.data.prepare import PrepareConfig, prepare_dataset
+from sfmlearner_tf.data.samples import read_cam_file, read_sample
+from sfmlearner_tf.data.source_options import VideoOptions
+from sfmlearner_tf.errors import ConfigError, DataError
+
+REPO = Path(__file__).resolve().parents[1]
+DRIVE = "1970_01_01/1970_01_01_drive_0001_sync"
+
+
+def drive_frames(synthetic_root: Path) -> list[Path]:
+    return sorted((synthetic_root / "kitti_raw" / DRIVE / "image_02" / "data").glob("*.png"))
+
+
+def static_ids(synthetic_root: Path) -> set[str]:
+    lines = (synthetic_root / "splits" / "static_frames.txt").read_text().splitlines()
+    return {line.split()[2] for line in lines if line.split()[1] == DRIVE.split("/")[1]}
+
+
+def expected_targets(frame_ids: list[str], static: set[str]) -> list[tuple[str, str, str]]:
+    """(previous, target, next) of every 3-frame sample once the static frames are removed."""
+    kept = [f for f in frame_ids if f not in static]
+    return [tuple(kept[i - 1:i + 2]) for i in range(1, len(kept) - 1)]
+
+
+def calib_file(synthetic_root: Path) -> Path:
+    return synthetic_root / "kitti_raw" / "1970_01_01" / "calib_cam_to_cam.txt"
+
+
+def test_folder_of_frames(synthetic_root: Path, tmp_path: Path) -> None:
+    frames = drive_frames(synthetic_root)
+    static = static_ids(synthetic_root)
+    assert static, "drive 1 of the synthetic set has a stop"
+    config = PrepareConfig(dataset_name="video", dataset_dir=str(frames[0].parent), dump_root=str(tmp_path),
+                           img_height=64, img_width=208, num_threads=1,
+                           video=VideoOptions(calib_file=str(calib_file(synthetic_root)), calib_name="P_rect_02",
+                                              sequence_name="drive1"))
+    result = prepare_dataset(config)
+    windows = expected_targets([f.stem for f in frames], static)
+    assert (result.planned, result.written) == (len(windows), len(windows))
+    assert sorted(p.stem for p in (tmp_path / "drive1").glob("*.jpg")) == [w[1] for w in windows]
+    lines = (tmp_path / "train.txt").read_text().splitlines() + (tmp_path / "val.txt").read_text().splitlines()
+    assert sorted(lines) == [f"drive1 {w[1]}" for w in windows]
+    # K: P_rect_02's fx, fy, cx, cy halved (416x128 frames -> 208x64), with the original's %f line.
+    k = read_raw_intrinsics(synthetic_root / "kitti_raw" / "1970_01_01", "02")
+    target = windows[0][1]
+    assert (tmp_path / "drive1" / f"{target}_cam.txt").read_text() == (
+        f"{k[0, 0] / 2:f},0.,{k[0, 2] / 2:f},0.,{k[1, 1] / 2:f},{k[1, 2] / 2:f},0.,0.,1.")
+    # The sample across the stop: each panel is closest to its own frame (PIL bilinear, then JPEG q75), the
+    # previous one being the last frame before the stop.
+    across = next(w for w in windows if int(w[1]) - int(w[0]) > 1)
+    stacked, _ = read_sample(tmp_path / "drive1" / f"{across[1]}.jpg", 3, 208)
+    resized = {}
+    for frame in frames:
+        with Image.open(frame) as image:
+            resized[frame.stem] = np.asarray(image.convert("RGB").resize((208, 64), Image.Resampling.BILINEAR))
+    for panel, frame_id in zip(stacked, across):
+        errors = {name: np.abs(panel.astype(np.float32) - image).mean() for name, image in resized.items()}
+        assert min(errors, key=errors.get) == frame_id and errors[frame_id] < 5.0, (frame_id, errors)
+    # A rerun skips every finished sample.
+    assert prepare_dataset(config).written == 0
+
+
+def write_mp4(frames: list[Path], path: Path) -> Path:
+    first = cv2.imread(str(frames[0]))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (first.shape[1], first.shape[0]))
+    for frame in frames:
+        writer.write(cv2.imread(str(frame)))
+    writer.release()
+    return path
+
+
+def test_mp4_through_the_program_with_a_centre_crop(synthetic_root: Path, tmp_path: Path) -> None:
+    frames = drive_frames(synthetic_root)
+    video = write_mp4(frames, tmp_path / "drive.mp4")
+    k = read_raw_intrinsics(synthetic_root / "kitti_raw" / "1970_01_01", "02")
+    dump = tmp_path / "dump"
+    completed = subprocess.run(
+        [sys.executable, "-m", "sfmlearner_tf.apps.prepare_data", "--dataset_name=video", f"--dataset_dir={video}",
+         f"--dump_root={dump}", "--img_height=64", "--img_width=208", "--crop=center", "--crop_bottom=0.25",
+         f"--fx={k[0, 0]}", f"--fy={k[1, 1]}", f"--cx={k[0, 2]}", f"--cy={k[1, 2]}"],
+        capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    # 416x128 frames: the bottom 32 rows go (96 left), then the centred 312x96 window (aspect 208/64 = 3.25)
+    # starts at column 52; it is resized to 208x64 (zoom 2/3 both ways).
+    box = plan_crop(128, 416, 64, 208, "center", 0.25)
+    assert (box.top, box.left, box.height, box.width) == (0, 52, 96, 312)
+    targets = sorted(p.stem for p in (dump / "drive").glob("*.jpg"))
+    # Frames are numbered by their index in the video; the stop's frames are not targets.
+    windows = expected_targets([f.stem for f in frames], static_ids(synthetic_root))
+    assert targets == [f"{int(w[1]):06d}" for w in windows]
+    want = np.array([[k[0, 0] * 2 / 3, 0, (k[0, 2] - 52) * 2 / 3], [0, k[1, 1] * 2 / 3, k[1, 2] * 2 / 3], [0, 0, 1]])
+    np.testing.assert_allclose(read_cam_file(dump / "drive" / f"{targets[0]}_cam.txt"), want, atol=1e-5)
+    assert "frames kept" in completed.stdout
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("241.6745 246.2849 204.168 59.00083\n", ""),
+    ("# my phone\n241.6745, 0, 204.168\n0, 246.2849, 59.00083\n0, 0, 1\n", ""),
+    ("P0: 1 0 0 0 0 1 0 0 0 0 1 0\nP2: 241.6745 0 204.168 15.02 0 246.2849 59.00083 0.07 0 0 1 0.003\n", "P2"),
+])
+def test_calibration_formats(tmp_path: Path, text: str, name: str) -> None:
+    (tmp_path / "calib.txt").write_text(text)
+    np.testing.assert_allclose(read_calibration(tmp_path / "calib.txt", name),
+                               [[241.6745, 0, 204.168], [0, 246.2849, 59.00083], [0, 0, 1]])
+
+
+@pytest.mark.parametrize(("text", "name", "problem"), [
+    ("P0: 1 0 0 0 0 1 0 0 0 0 1 0\nP2: 1 0 0 0 0 1 0 0 0 0 1 0\n", "", "several labelled lines"),
+    ("P2: 1 0 0 0 0 1 0 0 0 0 1 0\n", "P_rect_02", "no line labelled 'P_rect_02'"),
+    ("241 246 x 59\n", "", "not a number"),
+    ("1 2 3 4 5\n", "", "5 numbers"),
+    ("1 0 2 0 1 3 1 1 1\n", "", "not an intrinsics matrix"),
+])
+def test_bad_calibration_files_are_named(tmp_path: Path, text: str, name: str, problem: str) -> None:
+    (tmp_path / "calib.txt").write_text(text)
+    with pytest.raises(DataError, match=problem) as error:
+        read_calibration(tmp_path / "calib.txt", name)
+    assert str(tmp_path / "calib.txt") in str(error.value)
+
+
+def test_bad_inputs_are_named(synthetic_root: Path, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "broken.mp4").write_text("not a video")
+    for spec, problem in ((tmp_path / "empty", "a folder without images"), (tmp_path / "broken.mp4", "OpenCV cannot"),
+                          (tmp_path / "*.png", "matches no image"), (tmp_path / "missing", "no such")):
+        with pytest.raises(DataError, match=problem) as error:
+            open_frame_source(spec)
+        assert str(spec) in str(error.value)
+    folder = str(drive_frames(synthetic_root)[0].parent)
+    base = PrepareConfig(dataset_name="video", dataset_dir=folder, dump_root=str(tmp_path / "d"), img_height=64,
+                         img_width=208)
+    with pytest.raises(ConfigError, match="needs the camera's intrinsics"):
+        prepare_dataset(base)
+    with pytest.raises(DataError, match=r"principal point \(2000, 59\) lies outside the 416x128 frames"):
+        prepare_dataset(PrepareConfig(**{**base.__dict__, "video": VideoOptions(intrinsics=(240, 240, 2000, 59))}))
