@@ -40,7 +40,7 @@ class DemoConfig:
     img_height: int = 64
     img_width: int = 208
     batch_size: int = 4
-    steps: int = 1500
+    steps: int = 1400
     learning_rate: float = 2e-4
     smooth_weight: float = 0.1
     lambda_seg: float = 0.5
