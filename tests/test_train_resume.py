@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from test_train_loop import checkpoint_tensors, config_for, fixed_data
 
 from sfmlearner_tf.training import train
 
 
+@pytest.mark.slow  # 45 s; test_train_e2e's short run resumes in the default suite
 def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(tmp_path: Path) -> None:
     # (Each save holds ~400 MB: 33M weights and Adam's two slots; so few saves here.)
     straight = train(config_for(tmp_path / "straight", max_steps=4, save_latest_freq=100), fixed_data(),

@@ -146,7 +146,7 @@ def prepare_video(config: PrepareConfig, mask_source: InstanceMaskSource | None 
         planned += 1
         target_name, target, target_path = window[half]
         jpg_path = folder / f"{target_name}.jpg"
-        if is_finished(jpg_path, widths):
+        if is_finished(jpg_path, config.img_height, widths):
             continue
         boundary = None
         if mask_source is not None:
