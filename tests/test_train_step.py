@@ -122,6 +122,7 @@ def _first_step(batch: dict, strategy: str = "default", jit_compile: bool = Fals
     return float(step(next(iter(dataset)))["total"]), step
 
 
+@pytest.mark.slow  # 33 s; XLA is off by default (slower than oneDNN on CPUs)
 def test_xla_step_gives_the_plain_step_loss() -> None:
     batch = make_batch(seed=3)
     xla_loss, xla_step = _first_step(batch, jit_compile=True)
@@ -136,6 +137,7 @@ def test_mirrored_strategy_gives_the_plain_step_loss() -> None:
     assert _first_step(batch, strategy="mirrored")[0] == pytest.approx(_first_step(batch)[0], rel=1e-4)
 
 
+@pytest.mark.slow  # 19 s; bfloat16 inference is checked against float32 in the default suite
 def test_mixed_precision_on_cpu_is_bfloat16_and_close_to_float32() -> None:
     assert not tf.config.list_physical_devices("GPU")
     assert precision_policy(False) == "float32" and precision_policy(True) == "mixed_bfloat16"
