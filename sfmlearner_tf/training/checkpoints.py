@@ -23,7 +23,7 @@ import keras
 import tensorflow as tf
 
 from sfmlearner_tf.errors import CheckpointError, UnreadableCheckpointError
-from sfmlearner_tf.models.tf1_checkpoint import check_readable, error_text, holds_optimizer
+from sfmlearner_tf.models.tf1_checkpoint import check_readable, error_text, holds_optimizer, mismatched_variables
 
 logger = logging.getLogger(__name__)
 
@@ -160,14 +160,18 @@ class TrainCheckpoints:
                 logger.warning("%s; trying the next newest checkpoint", error)
                 skipped.append(path)
                 continue
+            mismatched = mismatched_variables(path, [self.checkpoint.depth_net, self.checkpoint.pose_exp_net])
+            if mismatched:
+                raise CheckpointError(f"{path}: cannot resume from it, {len(mismatched)} variable(s) of this run's "
+                                      f"networks differ from it (changed --seq_length or --explain_reg_weight?), "
+                                      f"first {mismatched[0]}")
             with_optimizer = holds_optimizer(path)
             target = self.checkpoint if with_optimizer else self.models_checkpoint
             try:
                 target.read(path).expect_partial().assert_existing_objects_matched()
             except (AssertionError, ValueError, tf.errors.OpError) as error:
                 raise CheckpointError(f"{path}: cannot resume from it, it does not match this run's models and "
-                                      f"optimizer (changed --seq_length or --explain_reg_weight?): "
-                                      f"{error_text(error)}") from error
+                                      f"optimizer: {error_text(error)}") from error
             return Restored(path, with_optimizer, skipped)
         if skipped:
             raise CheckpointError(f"{self.directory}: none of its {len(skipped)} listed checkpoints reads back "
