@@ -28,7 +28,7 @@ from sfmlearner_tf.data.samples import write_sample
 from sfmlearner_tf.errors import CheckpointError, UnreadableCheckpointError
 from sfmlearner_tf.geometry import bilinear_sampler
 from sfmlearner_tf.models import DispNet
-from sfmlearner_tf.models.tf1_checkpoint import holds_optimizer, restore_models
+from sfmlearner_tf.models.tf1_checkpoint import check_readable, holds_optimizer, restore_models
 from sfmlearner_tf.training import NonFiniteLossError, TrainCheckpoints, TrainConfig, build_state
 from sfmlearner_tf.training.checkpoints import init_from_checkpoint, make_checkpoint
 from sfmlearner_tf.training.distribute import is_chief, worker_scratch_dir
@@ -235,8 +235,8 @@ def test_leftovers_of_unfinished_saves_are_removed_and_nothing_else(tmp_path: Pa
     assert Path(removed[-1]).name == "model-10_temp"
     kept = {name: digest for name, digest in before.items() if not any(name in p for p in removed)}
     assert digests(tmp_path) == kept and "foreign/model-9.index" in kept and (tmp_path / "notes-1.txt").exists()
-    restored = small_checkpoint()
-    assert TrainCheckpoints(restored, str(tmp_path)).restore_newest().prefix == good[1]
+    assert TrainCheckpoints(small_checkpoint(), str(tmp_path)).newest() == good[1]
+    check_readable(good[1])
 
 
 def test_a_failed_save_removes_its_partial_files_and_names_the_intact_checkpoint(tmp_path: Path) -> None:
@@ -259,7 +259,8 @@ def test_a_failed_save_removes_its_partial_files_and_names_the_intact_checkpoint
     assert sorted(p.name for p in (tmp_path / "latest").iterdir()) == sorted(["checkpoint", "model.latest-4.index",
                                                                                f"model.latest-4{DATA}"])
     assert digests(tmp_path) == before
-    assert TrainCheckpoints(small_checkpoint(size=1_000_000), str(tmp_path)).restore_newest().prefix == intact
+    assert TrainCheckpoints(small_checkpoint(), str(tmp_path)).newest() == intact
+    check_readable(intact)
 
 
 def test_epoch_checkpoints_hold_the_models_unless_asked_and_latest_everything(tmp_path: Path,
@@ -364,7 +365,7 @@ def test_resume_after_a_killed_save_with_a_new_learning_rate_into_a_full_disk(tm
     assert line.endswith(f"(its partial files were removed); the newest intact checkpoint is "
                          f"{run}/latest/model.latest-3"), line
     start = completed.stdout.splitlines()[0]
-    assert start.startswith(f"train: removed 1 leftover(s) of an unfinished save ({leftover}...); resumed from "
+    assert start.startswith(f"train: removed what an unfinished save left ({leftover}); resumed from "
                             f"{run}/latest/model.latest-3 (step 3; weights, Adam state, RNG); --learning_rate 2e-05 "
                             "overrides the checkpoint's 0.0002; steps 4..4"), start
     assert summaries(run, "train/learning_rate") == [(4, pytest.approx(2e-5, rel=1e-6))]

@@ -23,7 +23,14 @@ import keras
 import tensorflow as tf
 
 from sfmlearner_tf.errors import CheckpointError, UnreadableCheckpointError
-from sfmlearner_tf.models.tf1_checkpoint import check_readable, error_text, holds_optimizer, mismatched_variables
+from sfmlearner_tf.models.tf1_checkpoint import (
+    check_readable,
+    error_text,
+    holds_optimizer,
+    is_tf1_checkpoint,
+    mismatched_variables,
+    restore_models,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +73,7 @@ def ensure_checkpoint_folders(directory: str) -> None:
             os.close(handle)
             os.remove(probe)
         except OSError as error:
-            raise CheckpointError(f"{folder}: checkpoints cannot be written there ({error.strerror}); choose "
+            raise CheckpointError(f"{folder}: checkpoints cannot be written there ({error_text(error)}); choose "
                                   "another --checkpoint_dir or make it writable") from error
 
 
@@ -237,8 +244,6 @@ def init_from_checkpoint(path: str, depth_net: keras.Model, pose_exp_net: keras.
     Adam's state (slots, iteration count, learning rate) is restored too where the checkpoint holds it: only our
     full ones do. The original's Saver stored model variables and the global step, never Adam's slots, so a TF1
     start always has a fresh Adam, as does a start from one of our models-only epoch checkpoints."""
-    from sfmlearner_tf.models.tf1_checkpoint import is_tf1_checkpoint, restore_models
-
     info = restore_models(path, depth_net=depth_net, pose_exp_net=pose_exp_net)
     prefix = str(info["checkpoint"])
     kind = "tf1" if is_tf1_checkpoint(prefix) else "ours"
