@@ -202,6 +202,16 @@ def _tf2_keys(reader: tf.train.CheckpointReader, models: list[DispNet | PoseExpN
     return keys
 
 
+def mismatched_variables(prefix: str, models: list[DispNet | PoseExpNet]) -> list[str]:
+    """TF1-style names of the models' variables that one of our TF2 checkpoints lacks or holds with another
+    shape (e.g. after a changed --seq_length): checked before a full restore, which would fail half-way."""
+    reader = _open_reader(prefix)
+    keys, shapes = _tf2_keys(reader, models), reader.get_variable_to_shape_map()
+    expected = {name: variable for model in models for name, variable in tf1_variable_map(model).items()}
+    return [name for name, variable in expected.items()
+            if name not in keys or _shape_text(shapes[keys[name]]) != _shape_text(variable.shape)]
+
+
 def write_tf1_checkpoint(prefix: str, arrays: dict[str, np.ndarray], global_step: int | None = None) -> str:
     """Writes `arrays` (TF1 name -> value) as a TF1 checkpoint with a tf.compat.v1 graph and Saver.
 

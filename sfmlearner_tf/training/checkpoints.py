@@ -23,7 +23,14 @@ import keras
 import tensorflow as tf
 
 from sfmlearner_tf.errors import CheckpointError, UnreadableCheckpointError
-from sfmlearner_tf.models.tf1_checkpoint import check_readable, error_text, holds_optimizer
+from sfmlearner_tf.models.tf1_checkpoint import (
+    check_readable,
+    error_text,
+    holds_optimizer,
+    is_tf1_checkpoint,
+    mismatched_variables,
+    restore_models,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +73,7 @@ def ensure_checkpoint_folders(directory: str) -> None:
             os.close(handle)
             os.remove(probe)
         except OSError as error:
-            raise CheckpointError(f"{folder}: checkpoints cannot be written there ({error.strerror}); choose "
+            raise CheckpointError(f"{folder}: checkpoints cannot be written there ({error_text(error)}); choose "
                                   "another --checkpoint_dir or make it writable") from error
 
 
@@ -160,14 +167,18 @@ class TrainCheckpoints:
                 logger.warning("%s; trying the next newest checkpoint", error)
                 skipped.append(path)
                 continue
+            mismatched = mismatched_variables(path, [self.checkpoint.depth_net, self.checkpoint.pose_exp_net])
+            if mismatched:
+                raise CheckpointError(f"{path}: cannot resume from it, {len(mismatched)} variable(s) of this run's "
+                                      f"networks differ from it (changed --seq_length or --explain_reg_weight?), "
+                                      f"first {mismatched[0]}")
             with_optimizer = holds_optimizer(path)
             target = self.checkpoint if with_optimizer else self.models_checkpoint
             try:
                 target.read(path).expect_partial().assert_existing_objects_matched()
             except (AssertionError, ValueError, tf.errors.OpError) as error:
                 raise CheckpointError(f"{path}: cannot resume from it, it does not match this run's models and "
-                                      f"optimizer (changed --seq_length or --explain_reg_weight?): "
-                                      f"{error_text(error)}") from error
+                                      f"optimizer: {error_text(error)}") from error
             return Restored(path, with_optimizer, skipped)
         if skipped:
             raise CheckpointError(f"{self.directory}: none of its {len(skipped)} listed checkpoints reads back "
@@ -233,8 +244,6 @@ def init_from_checkpoint(path: str, depth_net: keras.Model, pose_exp_net: keras.
     Adam's state (slots, iteration count, learning rate) is restored too where the checkpoint holds it: only our
     full ones do. The original's Saver stored model variables and the global step, never Adam's slots, so a TF1
     start always has a fresh Adam, as does a start from one of our models-only epoch checkpoints."""
-    from sfmlearner_tf.models.tf1_checkpoint import is_tf1_checkpoint, restore_models
-
     info = restore_models(path, depth_net=depth_net, pose_exp_net=pose_exp_net)
     prefix = str(info["checkpoint"])
     kind = "tf1" if is_tf1_checkpoint(prefix) else "ours"

@@ -166,7 +166,8 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     removed = checkpoints.clean_unfinished() if chief else []
     start_note = restore_or_init(config, state, checkpoints)
     if removed:
-        start_note = f"removed {len(removed)} leftover(s) of an unfinished save ({removed[0]}...); {start_note}"
+        more = f" and {len(removed) - 1} more" if len(removed) > 1 else ""
+        start_note = f"removed what an unfinished save left ({removed[0]}{more}); {start_note}"
     if chief:  # what prediction and evaluation read
         write_run_record(config.checkpoint_dir, training_record(config))
     start = int(state.step.numpy())
