@@ -1,4 +1,4 @@
-"""Flags of run_train.py: the original train.py's flags and defaults (SPEC 5) plus the extension's.
+"""Flags of run_train.py: the original train.py's flags and defaults plus the extension's.
 
 Importing this module defines the flags on absl's global FLAGS; `define_flags(flag_values)` defines them on
 another FlagValues (tests). Presets for the paper's runs are flagfiles in flags/presets/.

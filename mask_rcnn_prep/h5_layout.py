@@ -1,5 +1,5 @@
 """The Keras 2 HDF5 layout of matterport's `mask_rcnn_coco.h5`, written down from the file's description
-(SPEC 12) independently of the Keras model: layer groups, their `weight_names` and shapes.
+independently of the Keras model: layer groups, their `weight_names` and shapes.
 
 Used to write weight files with random values (tests, benchmarks) exactly as Keras 2 `save_weights` lays
 them out: root attribute `layer_names`, per-group attribute `weight_names`, one dataset per weight at the

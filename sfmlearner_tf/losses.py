@@ -1,4 +1,4 @@
-"""SfMLearner's training losses (SPEC section 4) and the seed paper's boundary loss (SPEC section 11, Eq. 3).
+"""SfMLearner's training losses and the seed paper's boundary loss (the README, Eq. 3).
 
 total = pixel + smooth + exp + lambda_seg * seg, with
 * pixel: L1 view synthesis, the mean of |warped source - target| per (scale, source), summed unweighted over the

@@ -1,4 +1,4 @@
-"""Velodyne ground truth (SPEC 7): projection, rounding, the duplicate quirk, the cache, missing-file errors.
+"""Velodyne ground truth: projection, rounding, the duplicate quirk, the cache, missing-file errors.
 
 `build_mini_raw` writes a tiny KITTI-raw stand-in whose velodyne points are made by back-projecting known pixel
 depths, so where each point must land and with which value is known independently of the code under test.

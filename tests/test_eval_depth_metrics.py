@@ -1,4 +1,4 @@
-"""Depth metrics (SPEC 7) against hand-worked values and plain numpy loops."""
+"""Depth metrics against hand-worked values and plain numpy loops."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pose snippets and ATE (SPEC 8) against hand-worked values and independent rotation formulas."""
+"""Pose snippets and ATE against hand-worked values and independent rotation formulas."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Legacy resizes against hand-worked and numpy references (SPEC section 1 port traps)."""
+"""Legacy resizes against hand-worked and numpy references (the README port traps)."""
 
 import numpy as np
 import tensorflow as tf

@@ -1,4 +1,4 @@
-"""DispNet and PoseExpNet against SPEC sections 1-3: parameter counts, the variable table, output shapes and
+"""DispNet and PoseExpNet against the original's layer table: parameter counts, the variable table, output shapes and
 ranges, input-size rules, and a numerical comparison with a re-implementation of the original TF1 graph
 written here with raw tf.nn ops (SAME convs, explicit-shape transposed convs, the legacy resize kernels)."""
 
@@ -11,7 +11,7 @@ import tensorflow as tf
 from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.models import DispNet, PoseExpNet, required_multiple
 
-# SPEC section 3, transcribed: (scope path, weights shape, kind) for a 3-frame model with explainability.
+# the README, transcribed: (scope path, weights shape, kind) for a 3-frame model with explainability.
 # Biases have the layer's output channels: the last weights dim for conv, dim 2 for conv2d_transpose.
 C, T = "conv", "deconv"
 SPEC_LAYERS = [
@@ -47,7 +47,7 @@ SPEC_LAYERS = [
 
 
 def spec_variables() -> list[tuple[str, tuple[int, ...]]]:
-    """The 98 (TF1 name, shape) rows of SPEC's table, in table order."""
+    """The 98 (TF1 name, shape) rows of the original's table, in table order."""
     rows = []
     for scope, shape, kind in SPEC_LAYERS:
         rows += [(f"{scope}/weights", shape), (f"{scope}/biases", (shape[3] if kind == C else shape[2],))]

@@ -95,7 +95,7 @@ def test_warp_with_true_depth_and_pose_reproduces_frame(synthetic_root: Path) ->
 
 def _velodyne_projection(root: Path, manifest: SyntheticManifest, drive: str, frame: int,
                          projection: np.ndarray):
-    """The evaluation's recipe (SPEC 7): x >= 0, P_velo2im (normally P_rect_02 R_rect_00 [R|T]), divide, MATLAB
+    """The evaluation's recipe: x >= 0, P_velo2im (normally P_rect_02 R_rect_00 [R|T]), divide, MATLAB
     round - 1."""
     velo = kitti_io.read_velodyne(_drive_dir(root, manifest, drive) / "velodyne_points" / "data" / f"{frame:010d}.bin")
     velo = velo[velo[:, 0] >= 0].astype(np.float64)

@@ -1,4 +1,4 @@
-"""Import of TF1 checkpoints written here in the original's format (tf.compat.v1 graph + Saver, SPEC section 3
+"""Import of TF1 checkpoints written here in the original's format (tf.compat.v1 graph + Saver
 names and shapes), error reports, and restore_models on TF1 prefixes, TF2 checkpoints and folders."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""KITTI odometry frame list (the original's kitti_odom_loader, SPEC section 6): sequences 00-08 by default,
+"""KITTI odometry frame list (the original's kitti_odom_loader): sequences 00-08 by default,
 images from `image_2`, K = P2[:3, :3] of `sequences/XX/calib.txt`, no static-frame filtering.
 
 Like the original, K is kept in float32 (it parsed calib.txt with `astype(np.float32)`), so the scaled values

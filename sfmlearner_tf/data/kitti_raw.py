@@ -1,4 +1,4 @@
-"""KITTI raw frame list (the original's kitti_raw_loader, SPEC section 6): drives of every date folder, cameras
+"""KITTI raw frame list (the original's kitti_raw_loader): drives of every date folder, cameras
 02 and 03 as separate sequences, test scenes skipped, static frames removed before neighbours are chosen.
 
 Differences from the original, none of which changes the samples on KITTI:

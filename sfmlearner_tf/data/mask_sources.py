@@ -1,4 +1,4 @@
-"""Sources of instance masks for the boundary panel (SPEC section 11): the synthetic data set's true instance
+"""Sources of instance masks for the boundary panel: the synthetic data set's true instance
 ids, or Mask R-CNN (mask_rcnn_prep, imported lazily). Both give [K, H, W] masks at the resized target's size.
 """
 

@@ -1,4 +1,4 @@
-"""The tf.data training input (the original's DataLoader, SPEC section 6), from the folder of prepared samples or
+"""The tf.data training input (the original's DataLoader), from the folder of prepared samples or
 from the TFDS data set built from it.
 
 Per sample: read the stacked JPEG and its K (from `_cam.txt`, or the TFDS record), decode (in parallel, with a
@@ -101,7 +101,7 @@ def checked_decode(name: tf.Tensor, contents: tf.Tensor, intrinsics: tf.Tensor) 
 
 
 class _Unpacker:
-    """Checks a decoded sample's size and splits it into target, source stack and boundary (SPEC section 6)."""
+    """Checks a decoded sample's size and splits it into target, source stack and boundary."""
 
     def __init__(self, config: PipelineConfig) -> None:
         self.config = config

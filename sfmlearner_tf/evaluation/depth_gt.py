@@ -1,4 +1,4 @@
-"""Sparse ground-truth depth from velodyne scans, exactly as the original evaluation (SPEC section 7), and a
+"""Sparse ground-truth depth from velodyne scans, exactly as the original evaluation, and a
 cache so that the ground truth of a test list is computed once.
 
 The original's `generate_depth_map` (camera 2, vel_depth=True, interp=False) does:

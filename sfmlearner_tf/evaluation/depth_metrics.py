@@ -1,4 +1,4 @@
-"""Depth metrics of the original evaluation (SPEC section 7): Garg crop, per-image median scaling, clamping,
+"""Depth metrics of the original evaluation: Garg crop, per-image median scaling, clamping,
 seven error/accuracy measures per image, and their mean over images (not pooled over pixels).
 
 Precision follows the original: ground truth and predictions are float32, the per-image values are stored in

@@ -1,4 +1,4 @@
-"""Absolute trajectory error of pose snippets, exactly as the original's compute_ate (SPEC section 8):
+"""Absolute trajectory error of pose snippets, exactly as the original's compute_ate:
 timestamps associated greedily (|dt| < 0.01 s, closest pairs first), translation only, the predicted positions
 shifted so that the first matched positions coincide (no rotation alignment), a least-squares scale
 s = sum(gt . pred) / sum(pred^2), and ATE = sqrt(sum ||s pred - gt||^2) / n, with n counting every matched frame

@@ -1,4 +1,4 @@
-"""DispNet, the depth network of SfMLearner (SPEC section 1), as a Keras 3 model.
+"""DispNet, the depth network of SfMLearner, as a Keras 3 model.
 
 Layer names equal the original's variable scopes, so `depth_net/<layer>/kernel|bias` corresponds to the TF1
 checkpoint's `depth_net/<layer>/weights|biases` and the released `model-190532` loads without renaming.

@@ -1,4 +1,4 @@
-"""PoseExpNet, SfMLearner's pose and explainability network (SPEC section 2), as a Keras 3 model.
+"""PoseExpNet, SfMLearner's pose and explainability network, as a Keras 3 model.
 
 The pose head and the explainability decoder are nested layers named `pose` and `exp`, so Keras variable
 paths are the TF1 names up to the suffix: `pose_exp_net/pose/pred/kernel` <-> `pose_exp_net/pose/pred/weights`.

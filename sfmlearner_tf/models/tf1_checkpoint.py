@@ -1,6 +1,6 @@
 """Import of Zhou et al.'s TF1 checkpoints (model-190532, model-100280, ...) and restore of either kind.
 
-TF1 names are `<scope>/<layer path>/weights|biases` (SPEC section 3); kernels have the same layout in TF1
+TF1 names are `<scope>/<layer path>/weights|biases`; kernels have the same layout in TF1
 (conv HWIO, transposed conv [kh, kw, out, in]) and Keras, so they are copied without transposing.
 The released checkpoints hold no optimizer slots, only model variables and the `train_op/global_step` counter.
 """

@@ -15,7 +15,7 @@ SEG_REDUCTIONS = ("mean", "sum")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """A training run. Defaults are the original train.py's (SPEC 5) plus the extension's, all off.
+    """A training run. Defaults are the original train.py's plus the extension's, all off.
 
     `max_steps` keeps the original's off-by-one: its loop is `for step in range(1, max_steps)`, so the
     default 200000 runs 199,999 steps; `include_last_step=True` runs exactly `max_steps` steps.

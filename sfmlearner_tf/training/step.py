@@ -30,7 +30,7 @@ def make_optimizer(learning_rate: float, beta1: float, beta2: float = 0.999, eps
 
 def kernel_l2(variables: Sequence[tf.Variable]) -> tf.Tensor:
     """Sum of tf.nn.l2_loss (= sum(w^2) / 2) over conv kernels, what slim's l2_regularizer would have added
-    (biases excluded). The original declares it with scale 0.05 but never adds it to the loss (SPEC 4)."""
+    (biases excluded). The original declares it with scale 0.05 but never adds it to the loss."""
     kernels = [tf.cast(v, tf.float32) for v in variables if v.path.endswith("kernel")]
     return tf.add_n([tf.nn.l2_loss(k) for k in kernels])
 
