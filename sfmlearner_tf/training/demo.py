@@ -5,6 +5,7 @@ training, beside two image-blind priors (a constant map and a row-wise prior; se
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ class DemoConfig:
     img_height: int = 64
     img_width: int = 208
     batch_size: int = 4
-    steps: int = 1400
+    steps: int = 1200
     learning_rate: float = 2e-4
     smooth_weight: float = 0.1
     lambda_seg: float = 0.5
@@ -77,7 +78,9 @@ def prepare_demo_data(config: DemoConfig) -> None:
     synthetic = SyntheticConfig(num_drives=config.num_drives, num_test_drives=config.num_test_drives,
                                 num_frames=config.num_frames, width=config.render_width,
                                 height=config.render_height, seed=config.data_seed)
-    render_dataset(root / "synthetic", synthetic, progress_every_s=config.progress_every_s)
+    # Rendering is numpy-bound and per frame: one process per core.
+    render_dataset(root / "synthetic", synthetic, num_workers=os.cpu_count() or 1,
+                   progress_every_s=config.progress_every_s)
     prepare_dataset(PrepareConfig(dataset_name="synthetic", dataset_dir=str(root / "synthetic"),
                                   dump_root=str(root / "prepared"), img_height=config.img_height,
                                   img_width=config.img_width, boundary_source="synthetic", num_threads=2))
