@@ -32,9 +32,9 @@ import numpy as np
 from sfmlearner_tf.evaluation.depth_metrics import SUMMARY_METRICS
 from sfmlearner_tf.evaluation.depth_predict import load_resized_image, predict_depths
 from sfmlearner_tf.evaluation.exports import depth_to_color
-from sfmlearner_tf.evaluation.test_lists import find_test_file_list, read_test_lines, resolve_test_frames
+from sfmlearner_tf.evaluation.split_files import find_test_file_list, read_test_lines, resolve_test_frames
 from sfmlearner_tf.io_utils import atomic_save_image, atomic_write_text
-from sfmlearner_tf.training.demo import BOUNDARY_KEYS, DemoConfig, evaluate_held_out, prepare_demo_data
+from sfmlearner_tf.tasks.demo import BOUNDARY_KEYS, DemoConfig, evaluate_held_out, prepare_demo_data
 
 ARMS = (0.0, 2.5)
 

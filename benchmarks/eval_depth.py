@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.bench_utils import emit
-from sfmlearner_tf.data.synthetic import SyntheticConfig, render_dataset
 from sfmlearner_tf.evaluation.boundary_eval import boundary_scores
 from sfmlearner_tf.evaluation.depth_gt import cached_gt_depths
 from sfmlearner_tf.evaluation.depth_metrics import score_depths
-from sfmlearner_tf.evaluation.test_lists import read_test_lines, resolve_test_frames
+from sfmlearner_tf.evaluation.split_files import read_test_lines, resolve_test_frames
+from sfmlearner_tf.synthetic import SyntheticConfig, render_dataset
 
 
 def main() -> None:

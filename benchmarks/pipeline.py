@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from benchmarks.bench_utils import emit
 from sfmlearner_tf.data.pipeline import PipelineConfig, _folder_records, checked_decode, make_dataset
-from sfmlearner_tf.data.samples import write_sample
+from sfmlearner_tf.prep.samples import write_sample
 
 H, W, L = 128, 416, 3
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.bench_utils import emit
-from sfmlearner_tf.data.synthetic import SyntheticConfig
-from sfmlearner_tf.data.synthetic.dataset import _write_calibration
-from sfmlearner_tf.data.synthetic.drive import make_drive
-from sfmlearner_tf.data.synthetic.layout import Layout
-from sfmlearner_tf.data.synthetic.render import render_camera_frame
-from sfmlearner_tf.data.synthetic.rig import read_rig
+from sfmlearner_tf.synthetic import SyntheticConfig
+from sfmlearner_tf.synthetic.dataset import _write_calibration
+from sfmlearner_tf.synthetic.drive import make_drive
+from sfmlearner_tf.synthetic.layout import Layout
+from sfmlearner_tf.synthetic.render import render_camera_frame
+from sfmlearner_tf.synthetic.rig import read_rig
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ from absl import flags
 
 from flags.validators import register_multiple_of, register_range
 from sfmlearner_tf.models import required_multiple
-from sfmlearner_tf.training.demo import DemoConfig
+from sfmlearner_tf.tasks.demo import DemoConfig
 
 FLAGS = flags.FLAGS
 

@@ -7,7 +7,7 @@ import os
 from absl import flags
 
 from flags.validators import register_range
-from sfmlearner_tf.data.synthetic import SyntheticConfig
+from sfmlearner_tf.synthetic import SyntheticConfig
 
 flags.DEFINE_string("output_dir", None, "Folder to render into (created; resumes a render of the same config).")
 flags.DEFINE_integer("num_drives", 3, "Number of drives.")

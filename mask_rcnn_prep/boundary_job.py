@@ -18,8 +18,8 @@ from mask_rcnn_prep.inference import MaskRcnnPredictor
 from mask_rcnn_prep.manifest import DoneManifest, run_fingerprint
 from mask_rcnn_prep.overlay import save_inspection
 from mask_rcnn_prep.work_items import WorkItem, dataset_items, drive_items
-from sfmlearner_tf.data.boundary import boundary_from_instance_masks
 from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.ops.boundary import boundary_from_instance_masks
 from sfmlearner_tf.progress import ProgressReporter
 
 JOB_MODES = ("dataset", "drive")

@@ -12,7 +12,7 @@ from mask_rcnn_prep.inference import MaskRcnnPredictor
 
 
 class MaskRcnnInstanceMasks:
-    """Implements `sfmlearner_tf.data.mask_sources.InstanceMaskSource`: the masks [K, H, W] bool of the
+    """Implements `sfmlearner_tf.prep.mask_sources.InstanceMaskSource`: the masks [K, H, W] bool of the
     configured COCO classes found in a resized target frame."""
 
     def __init__(self, weights_path: str | os.PathLike, config: MaskRcnnConfig | None = None) -> None:

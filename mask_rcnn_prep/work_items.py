@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from sfmlearner_tf.data.samples import append_boundary_panel, read_sample
 from sfmlearner_tf.errors import DataError
 from sfmlearner_tf.io_utils import atomic_save_image
+from sfmlearner_tf.prep.samples import append_boundary_panel, read_sample
 
 
 @dataclass(frozen=True)

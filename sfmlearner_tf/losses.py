@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.geometry import SAMPLER_MODES, projective_inverse_warp
-from sfmlearner_tf.models.legacy_resize import area_downsample
+from sfmlearner_tf.ops.legacy_resize import area_downsample
 
 
 @dataclass(frozen=True)

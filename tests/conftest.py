@@ -16,7 +16,7 @@ SHARED_SPLITS = Path(os.environ.get("SFM_SPLITS_DIR", Path(__file__).resolve().p
 @pytest.fixture(scope="session")
 def synthetic_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """3 drives x 12 frames at 416x128 (1 held-out test drive), rendered once; read-only for tests."""
-    from sfmlearner_tf.data.synthetic import SyntheticConfig, render_dataset
+    from sfmlearner_tf.synthetic import SyntheticConfig, render_dataset
 
     root = tmp_path_factory.mktemp("synthetic")
     render_dataset(root, SyntheticConfig(num_drives=3, num_frames=12, width=416, height=128, seed=7,

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sfmlearner_tf.data.boundary import boundary_from_instance_masks, boundary_panel_rgb, sobel_magnitude
+from sfmlearner_tf.ops.boundary import boundary_from_instance_masks, boundary_panel_rgb, sobel_magnitude
 
 SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float64)
 

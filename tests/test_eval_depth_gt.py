@@ -21,7 +21,7 @@ from sfmlearner_tf.evaluation.depth_gt import (
     project_velodyne,
     splat_min_depth,
 )
-from sfmlearner_tf.evaluation.test_lists import (
+from sfmlearner_tf.evaluation.split_files import (
     read_test_lines,
     resolve_test_frames,
     warn_if_not_standard,
@@ -187,7 +187,7 @@ def test_synthetic_drive_velodyne_lands_on_true_depth(synthetic_root: Path) -> N
     """On a rendered drive, the ground truth at pixel (r, c) is the velodyne x of a point whose 0-based
     projection is (r + 1, c + 1): back-projecting the true z-depth there through the calibration (numpy,
     independent of the evaluation code) must give the same velodyne x, up to the +-0.5 px rounding."""
-    from sfmlearner_tf.data.kitti_io import read_calib_file
+    from sfmlearner_tf.prep.kitti_io import read_calib_file
 
     raw = synthetic_root / "kitti_raw"
     frames = resolve_test_frames(raw, read_test_lines(synthetic_root / "splits" / "test_files_eigen.txt"))

@@ -18,11 +18,7 @@ import numpy as np
 import pytest
 from test_eval_depth_gt import DATE, DRIVE, MINI_H, MINI_W, build_mini_raw, mini_dense_depth
 
-from sfmlearner_tf.data.kitti_io import read_raw_intrinsics, read_velodyne
 from sfmlearner_tf.data.pipeline import PipelineConfig, check_dataset, read_split_list
-from sfmlearner_tf.data.prepare import PrepareConfig, prepare_dataset
-from sfmlearner_tf.data.samples import read_cam_file
-from sfmlearner_tf.data.synthetic import SyntheticManifest, render_dataset
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.evaluation import DepthEvalConfig, PoseEvalConfig, evaluate_depth, evaluate_pose
 from sfmlearner_tf.evaluation.depth_gt import (
@@ -34,8 +30,12 @@ from sfmlearner_tf.evaluation.depth_gt import (
     save_gt_cache,
 )
 from sfmlearner_tf.evaluation.prediction_file import check_prediction_shapes, load_prediction_file
-from sfmlearner_tf.evaluation.test_lists import read_test_lines, resolve_test_frames
+from sfmlearner_tf.evaluation.split_files import read_test_lines, resolve_test_frames
 from sfmlearner_tf.io_utils import atomic_save_image, atomic_write_text, check_writable_folder
+from sfmlearner_tf.prep.kitti_io import read_raw_intrinsics, read_velodyne
+from sfmlearner_tf.prep.prepare import PrepareConfig, prepare_dataset
+from sfmlearner_tf.prep.samples import read_cam_file
+from sfmlearner_tf.synthetic import SyntheticManifest, render_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

@@ -24,11 +24,11 @@ import pytest
 import tensorflow as tf
 from test_train_step import HEIGHT, WIDTH
 
-from sfmlearner_tf.data.samples import write_sample
 from sfmlearner_tf.errors import CheckpointError, UnreadableCheckpointError
 from sfmlearner_tf.geometry import bilinear_sampler
 from sfmlearner_tf.models import DispNet
 from sfmlearner_tf.models.tf1_checkpoint import check_readable, holds_optimizer, restore_models
+from sfmlearner_tf.prep.samples import write_sample
 from sfmlearner_tf.training import NonFiniteLossError, TrainCheckpoints, TrainConfig, build_state
 from sfmlearner_tf.training.checkpoints import init_from_checkpoint, make_checkpoint
 from sfmlearner_tf.training.distribute import is_chief, worker_scratch_dir

@@ -9,8 +9,8 @@ import pytest
 from absl import flags
 
 import flags.train as train_flags
+from sfmlearner_tf.tasks.demo import DemoConfig
 from sfmlearner_tf.training import TrainConfig
-from sfmlearner_tf.training.demo import DemoConfig
 
 PRESETS = Path(train_flags.__file__).parent / "presets"
 

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from sfmlearner_tf.models.legacy_resize import (
+from sfmlearner_tf.ops.legacy_resize import (
     area_downsample,
     area_resize,
     legacy_bilinear_resize,

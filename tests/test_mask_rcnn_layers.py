@@ -20,8 +20,8 @@ from mask_rcnn_prep.masks import unmold_detections
 from mask_rcnn_prep.molding import mold_image, resize_plan
 from mask_rcnn_prep.proposal import ProposalLayer
 from mask_rcnn_prep.roi_align import PyramidRoiAlign, roi_levels
-from sfmlearner_tf.data.boundary import boundary_from_instance_masks
 from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.ops.boundary import boundary_from_instance_masks
 
 # ---------------------------------------------------------------- numpy references
 

@@ -17,8 +17,8 @@ from mask_rcnn_prep.inference import MaskRcnnPredictor
 from mask_rcnn_prep.manifest import DoneManifest
 from mask_rcnn_prep.show_detections import ShowConfig, show_detections
 from mask_rcnn_prep.weights_h5 import load_keras2_weights
-from sfmlearner_tf.data.samples import append_boundary_panel, read_sample, write_sample
 from sfmlearner_tf.errors import CheckpointError
+from sfmlearner_tf.prep.samples import append_boundary_panel, read_sample, write_sample
 
 CAR = 3
 # Cheap settings for 2 CPU cores: a 416x128 frame is only padded to 448x128, 50 proposals instead of 1000,

@@ -11,8 +11,8 @@ import tensorflow as tf
 
 from sfmlearner_tf.data.augmentation import scale_and_crop
 from sfmlearner_tf.data.pipeline import PipelineConfig, check_dataset, make_dataset, steps_per_epoch
-from sfmlearner_tf.data.samples import write_sample
 from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.prep.samples import write_sample
 
 H, W = 32, 64
 K = np.array([[50.0, 0.0, 31.5], [0.0, 48.0, 15.25], [0.0, 0.0, 1.0]])

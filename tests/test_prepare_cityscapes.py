@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sfmlearner_tf.data.cityscapes import CityscapesLoader
-from sfmlearner_tf.data.prepare import PrepareConfig, prepare_dataset
-from sfmlearner_tf.data.samples import read_sample
-from sfmlearner_tf.data.source_options import CityscapesOptions
 from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.prep.cityscapes import CityscapesLoader
+from sfmlearner_tf.prep.prepare import PrepareConfig, prepare_dataset
+from sfmlearner_tf.prep.samples import read_sample
+from sfmlearner_tf.prep.source_options import CityscapesOptions
 
 REPO = Path(__file__).resolve().parents[1]
 # aachen_000000_000019's intrinsics in Cityscapes' camera_trainvaltest.zip.

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sfmlearner_tf.data.prepare import PrepareConfig, prepare_dataset
-from sfmlearner_tf.data.samples import read_cam_file, read_sample
 from sfmlearner_tf.errors import ConfigError, DataError
+from sfmlearner_tf.prep.prepare import PrepareConfig, prepare_dataset
+from sfmlearner_tf.prep.samples import read_cam_file, read_sample
 
 RAW_W, RAW_H = 124, 38
 OUT_W, OUT_H = 48, 16
@@ -282,7 +282,7 @@ def test_config_errors_say_what_is_needed(raw_root: Path, tmp_path: Path) -> Non
 def test_rendered_synthetic_drives_prepare_to_the_expected_samples(synthetic_root: Path, tmp_path: Path) -> None:
     """On drives the renderer wrote: per training drive, the frames left after removing its stopped frames, less
     one at each end; the test drive is skipped. Each boundary panel is the Sobel of the true instance masks."""
-    from sfmlearner_tf.data.synthetic import SyntheticManifest
+    from sfmlearner_tf.synthetic import SyntheticManifest
 
     manifest = SyntheticManifest.load(synthetic_root)
     frames = manifest.config.num_frames

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sfmlearner_tf.data.samples import append_boundary_panel, format_cam_line, read_sample, write_sample
 from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.prep.samples import append_boundary_panel, format_cam_line, read_sample, write_sample
 
 H, W = 32, 48
 

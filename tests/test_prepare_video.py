@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sfmlearner_tf.data.camera_calib import read_calibration
-from sfmlearner_tf.data.frame_crop import plan_crop
-from sfmlearner_tf.data.frame_sources import open_frame_source
-from sfmlearner_tf.data.kitti_io import read_raw_intrinsics
-from sfmlearner_tf.data.prepare import PrepareConfig, prepare_dataset
-from sfmlearner_tf.data.samples import read_cam_file, read_sample
-from sfmlearner_tf.data.source_options import VideoOptions
 from sfmlearner_tf.errors import ConfigError, DataError
+from sfmlearner_tf.prep.camera_calib import read_calibration
+from sfmlearner_tf.prep.frame_crop import plan_crop
+from sfmlearner_tf.prep.frame_sources import open_frame_source
+from sfmlearner_tf.prep.kitti_io import read_raw_intrinsics
+from sfmlearner_tf.prep.prepare import PrepareConfig, prepare_dataset
+from sfmlearner_tf.prep.samples import read_cam_file, read_sample
+from sfmlearner_tf.prep.source_options import VideoOptions
 
 REPO = Path(__file__).resolve().parents[1]
 DRIVE = "1970_01_01/1970_01_01_drive_0001_sync"

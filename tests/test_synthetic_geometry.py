@@ -1,7 +1,7 @@
 """The synthetic drives are geometrically right: brightness constancy under the true depth and pose, velodyne
 points on the true surfaces through the evaluation's projection, oxts consistent with the poses.
 
-Every check is an independent numpy computation on the written files, read with sfmlearner_tf.data.kitti_io.
+Every check is an independent numpy computation on the written files, read with sfmlearner_tf.prep.kitti_io.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from sfmlearner_tf.data import kitti_io
-from sfmlearner_tf.data.synthetic import SyntheticManifest
+from sfmlearner_tf.prep import kitti_io
+from sfmlearner_tf.synthetic import SyntheticManifest
 
 EARTH_RADIUS_M = 6378137.0
 

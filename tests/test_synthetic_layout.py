@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sfmlearner_tf.data import kitti_io
-from sfmlearner_tf.data.synthetic import SyntheticConfig, SyntheticManifest, render_dataset
 from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.prep import kitti_io
+from sfmlearner_tf.synthetic import SyntheticConfig, SyntheticManifest, render_dataset
 
 EIGEN_LINE = re.compile(r"^(\d{4}_\d{2}_\d{2})/\1_drive_\d{4}_sync/image_02/data/\d{10}\.png$")
 STATIC_LINE = re.compile(r"^(\d{4}_\d{2}_\d{2}) \1_drive_\d{4}_sync \d{10}$")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sfmlearner_tf.data.synthetic.motion import SpeedProfile
-from sfmlearner_tf.data.synthetic.oxts import EARTH_RADIUS_M, mercator_to_latlon
-from sfmlearner_tf.data.synthetic.raycast import intersect_box, intersect_cylinder, intersect_ground, intersect_sphere
-from sfmlearner_tf.data.synthetic.textures import box_filtered_band, mip_pyramid
+from sfmlearner_tf.synthetic.motion import SpeedProfile
+from sfmlearner_tf.synthetic.oxts import EARTH_RADIUS_M, mercator_to_latlon
+from sfmlearner_tf.synthetic.raycast import intersect_box, intersect_cylinder, intersect_ground, intersect_sphere
+from sfmlearner_tf.synthetic.textures import box_filtered_band, mip_pyramid
 
 ORIGIN = np.array([0.0, 0.0, 1.65])
 

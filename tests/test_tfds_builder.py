@@ -9,9 +9,9 @@ import pytest
 import tensorflow_datasets as tfds
 
 from sfmlearner_tf.data.pipeline import PipelineConfig, check_dataset, make_dataset, steps_per_epoch
-from sfmlearner_tf.data.samples import write_sample
 from sfmlearner_tf.data.tfds_builder import BUILDER_NAME, SfmPreparedSamples
 from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.prep.samples import write_sample
 
 H, W = 16, 32
 K = np.array([[30.0, 0.0, 15.5], [0.0, 29.0, 7.25], [0.0, 0.0, 1.0]])

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import tensorflow as tf
 
-from sfmlearner_tf.data.prepare import PrepareConfig, prepare_dataset
 from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.prep.prepare import PrepareConfig, prepare_dataset
+from sfmlearner_tf.tasks.demo import DemoConfig, run_demo
 from sfmlearner_tf.training import TrainConfig, train
-from sfmlearner_tf.training.demo import DemoConfig, run_demo
 
 HEIGHT, WIDTH = 32, 112
 

@@ -9,7 +9,7 @@ from sfmlearner_tf.apps import run_program
 
 def _demo() -> int:
     """Runs the demo and prints the tables; a stop by signal exits with 128 + its number, resumable."""
-    from sfmlearner_tf.training.demo import run_demo
+    from sfmlearner_tf.tasks.demo import run_demo
 
     summary = run_demo(demo_flags.config_from_flags())
     if summary["stopped_by"] == "signal":

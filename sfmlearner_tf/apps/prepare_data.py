@@ -7,8 +7,8 @@ from sfmlearner_tf.apps import run_program
 
 
 def _prepare() -> None:
-    from sfmlearner_tf.data.prepare import prepare_dataset
     from sfmlearner_tf.io_utils import check_writable_folder
+    from sfmlearner_tf.prep.prepare import prepare_dataset
 
     config = config_from_flags()
     if FLAGS.tfds_data_dir:

@@ -9,7 +9,7 @@ from sfmlearner_tf.apps import run_program
 
 
 def _render() -> None:
-    from sfmlearner_tf.data.synthetic import render_dataset
+    from sfmlearner_tf.synthetic import render_dataset
 
     config = render_flags.config_from_flags()
     start = time.monotonic()

@@ -1,1 +1,1 @@
-"""Data: KITTI readers, the synthetic drive generator, sample preparation and the tf.data pipeline."""
+"""The training input pipeline: tf.data over prepared samples (or their TFDS build), augmentation, intrinsics."""

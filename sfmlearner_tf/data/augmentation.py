@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from sfmlearner_tf.models.legacy_resize import area_resize
+from sfmlearner_tf.ops.legacy_resize import area_resize
 
 SCALE_RANGE = (1.0, 1.15)
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import tensorflow as tf
 
 from sfmlearner_tf.data.augmentation import multi_scale_intrinsics, random_scale_and_crop
-from sfmlearner_tf.data.samples import cam_path_for, decoded_sample_size, panel_count, read_cam_file
 from sfmlearner_tf.errors import ConfigError, DataError
+from sfmlearner_tf.prep.samples import cam_path_for, decoded_sample_size, panel_count, read_cam_file
 
 SOURCES = ("folder", "tfds")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"

@@ -20,8 +20,8 @@ from typing import ClassVar
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from sfmlearner_tf.data.samples import cam_path_for, read_cam_file
 from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.prep.samples import cam_path_for, read_cam_file
 
 BUILDER_NAME = "sfm_prepared_samples"
 

@@ -23,7 +23,7 @@ from sfmlearner_tf.evaluation.pose_ate import compute_ate, directory_ate, snippe
 from sfmlearner_tf.evaluation.pose_eval import PoseEvalConfig, evaluate_pose, predict_pose_snippets
 from sfmlearner_tf.evaluation.pose_snippets import pose_vec_to_mat, read_tum_file, write_gt_snippets, write_snippet
 from sfmlearner_tf.evaluation.prediction_file import load_prediction_file
-from sfmlearner_tf.evaluation.test_lists import read_test_lines, resolve_test_frames
+from sfmlearner_tf.evaluation.split_files import read_test_lines, resolve_test_frames
 
 __all__ = [
     "METRIC_NAMES",

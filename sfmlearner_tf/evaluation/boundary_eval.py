@@ -17,7 +17,7 @@ from sfmlearner_tf.evaluation.boundary_metrics import (
     edge_sharpness_ratio,
     image_boundary_errors,
 )
-from sfmlearner_tf.evaluation.test_lists import TestFrame
+from sfmlearner_tf.evaluation.split_files import TestFrame
 
 
 def read_instances(path: Path) -> np.ndarray:

@@ -26,7 +26,7 @@ import math
 import cv2
 import numpy as np
 
-from sfmlearner_tf.data.boundary import boundary_from_instance_masks
+from sfmlearner_tf.ops.boundary import boundary_from_instance_masks
 
 CANNY_SIGMA = math.sqrt(2.0)
 CANNY_LOW, CANNY_HIGH = 0.1, 0.2

@@ -19,7 +19,7 @@ from sfmlearner_tf.evaluation.exports import export_depths, export_name
 from sfmlearner_tf.evaluation.figures import write_comparison_figures
 from sfmlearner_tf.evaluation.prediction_file import check_prediction_shapes, load_prediction_file
 from sfmlearner_tf.evaluation.priors import PRIOR_NAMES, prior_depths
-from sfmlearner_tf.evaluation.test_lists import (
+from sfmlearner_tf.evaluation.split_files import (
     find_test_file_list,
     read_test_lines,
     resolve_test_frames,

@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from sfmlearner_tf.data.kitti_io import read_velodyne, velo_to_image_projection
 from sfmlearner_tf.errors import DataError
-from sfmlearner_tf.evaluation.test_lists import TestFrame
+from sfmlearner_tf.evaluation.split_files import TestFrame
 from sfmlearner_tf.io_utils import atomic_path, cannot_write
+from sfmlearner_tf.prep.kitti_io import read_velodyne, velo_to_image_projection
 from sfmlearner_tf.progress import ProgressReporter
 
 GT_CACHE_VERSION = "gt_depths-v1"

@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from sfmlearner_tf.data.kitti_io import read_times
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.evaluation.depth_predict import load_resized_image, to_network_range
 from sfmlearner_tf.evaluation.pose_ate import directory_ate
 from sfmlearner_tf.evaluation.pose_snippets import snippet_starts, write_gt_snippets, write_snippet
 from sfmlearner_tf.io_utils import atomic_write_text, check_writable_folder, claim_output_folder
+from sfmlearner_tf.prep.kitti_io import read_times
 from sfmlearner_tf.progress import ProgressReporter
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sfmlearner_tf.data.kitti_io import read_odometry_poses, read_times
 from sfmlearner_tf.errors import DataError
 from sfmlearner_tf.io_utils import atomic_write_text
+from sfmlearner_tf.prep.kitti_io import read_odometry_poses, read_times
 
 
 def euler_to_matrix(rx: float, ry: float, rz: float) -> np.ndarray:

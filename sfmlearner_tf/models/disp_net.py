@@ -11,7 +11,7 @@ import keras
 import tensorflow as tf
 
 from sfmlearner_tf.errors import ConfigError
-from sfmlearner_tf.models.legacy_resize import legacy_bilinear_resize, resize_like_crop
+from sfmlearner_tf.ops.legacy_resize import legacy_bilinear_resize, resize_like_crop
 
 DISP_SCALING = 10.0
 MIN_DISP = 0.01

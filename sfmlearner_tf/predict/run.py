@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from sfmlearner_tf.data.frame_sources import FrameSource, open_frame_source
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.evaluation.depth_predict import predict_depth_batch, resize_rgb, restore_depth_net
 from sfmlearner_tf.evaluation.pose_eval import predict_window_poses, restore_pose_net
@@ -27,6 +26,7 @@ from sfmlearner_tf.io_utils import atomic_write_text, claim_output_folder
 from sfmlearner_tf.models import DISP_NET_MULTIPLE
 from sfmlearner_tf.predict.outputs import DepthFiles, SideBySideVideo
 from sfmlearner_tf.predict.trajectory import chain_trajectory, write_trajectory
+from sfmlearner_tf.prep.frame_sources import FrameSource, open_frame_source
 from sfmlearner_tf.progress import ProgressReporter
 
 DEFAULT_FPS = 10.0  # image sequences: KITTI's frame rate, for timestamps and the MP4

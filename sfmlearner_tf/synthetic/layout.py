@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sfmlearner_tf.data.synthetic.config import FRAME_INTERVAL_S
+from sfmlearner_tf.synthetic.config import FRAME_INTERVAL_S
 
 
 def drive_name(date: str, index: int) -> str:

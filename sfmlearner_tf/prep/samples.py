@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 
-from sfmlearner_tf.data.boundary import boundary_panel_rgb
 from sfmlearner_tf.errors import DataError
 from sfmlearner_tf.io_utils import atomic_save_image, atomic_write_bytes, atomic_write_text
+from sfmlearner_tf.ops.boundary import boundary_panel_rgb
 
 
 def cam_path_for(jpg_path: str | os.PathLike) -> Path:

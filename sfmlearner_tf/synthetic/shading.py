@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sfmlearner_tf.data.synthetic.road import LANE_WIDTH_M
-from sfmlearner_tf.data.synthetic.textures import TextureBank, box_filtered_band, box_filtered_grid
-from sfmlearner_tf.data.synthetic.world import Kind, Material, SceneArrays
+from sfmlearner_tf.synthetic.road import LANE_WIDTH_M
+from sfmlearner_tf.synthetic.textures import TextureBank, box_filtered_band, box_filtered_grid
+from sfmlearner_tf.synthetic.world import Kind, Material, SceneArrays
 
 AMBIENT = 0.45
 MIN_COSINE = 0.05

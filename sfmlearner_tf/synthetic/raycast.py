@@ -6,7 +6,7 @@ from typing import Protocol
 
 import numpy as np
 
-from sfmlearner_tf.data.synthetic.world import Kind, SceneArrays
+from sfmlearner_tf.synthetic.world import Kind, SceneArrays
 
 EPS_T = 1e-6
 SKY = -1

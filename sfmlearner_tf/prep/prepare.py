@@ -24,15 +24,15 @@ from typing import TextIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from sfmlearner_tf.data.boundary import boundary_from_instance_masks
-from sfmlearner_tf.data.frame_lists import FrameLoader, SampleSpec, check_seq_length, select_samples
-from sfmlearner_tf.data.kitti_odom import TRAIN_SEQUENCES, KittiOdomLoader
-from sfmlearner_tf.data.kitti_raw import KittiRawLoader, read_static_frames, read_test_scenes
-from sfmlearner_tf.data.mask_sources import InstanceMaskSource, make_mask_source
-from sfmlearner_tf.data.samples import cam_path_for, decoded_sample_size, read_cam_file, write_sample
-from sfmlearner_tf.data.source_options import CityscapesOptions, VideoOptions
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.io_utils import atomic_write_text, check_writable_folder
+from sfmlearner_tf.ops.boundary import boundary_from_instance_masks
+from sfmlearner_tf.prep.frame_lists import FrameLoader, SampleSpec, check_seq_length, select_samples
+from sfmlearner_tf.prep.kitti_odom import TRAIN_SEQUENCES, KittiOdomLoader
+from sfmlearner_tf.prep.kitti_raw import KittiRawLoader, read_static_frames, read_test_scenes
+from sfmlearner_tf.prep.mask_sources import InstanceMaskSource, make_mask_source
+from sfmlearner_tf.prep.samples import cam_path_for, decoded_sample_size, read_cam_file, write_sample
+from sfmlearner_tf.prep.source_options import CityscapesOptions, VideoOptions
 from sfmlearner_tf.progress import ProgressReporter
 
 DATASET_NAMES = ("kitti_raw_eigen", "kitti_raw_stereo", "kitti_odom", "synthetic", "cityscapes", "video")
@@ -106,7 +106,7 @@ def build_loader(config: PrepareConfig) -> FrameLoader:
     if config.dataset_name == "video":
         raise ConfigError("dataset_name=video has no frame list: prepare_dataset reads the video in one pass")
     if config.dataset_name == "cityscapes":
-        from sfmlearner_tf.data.cityscapes import CityscapesLoader
+        from sfmlearner_tf.prep.cityscapes import CityscapesLoader
 
         return CityscapesLoader(config.dataset_dir, config.cityscapes)
     split = "stereo" if config.dataset_name == "kitti_raw_stereo" else "eigen"
@@ -245,7 +245,7 @@ def prepare_dataset(config: PrepareConfig, mask_source: InstanceMaskSource | Non
     A video (dataset_name=video) is prepared in one ordered pass by data/video_prepare.py.
     """
     if config.dataset_name == "video":
-        from sfmlearner_tf.data.video_prepare import prepare_video
+        from sfmlearner_tf.prep.video_prepare import prepare_video
 
         return prepare_video(config, mask_source, stream)
     samples, loader = plan_samples(config)

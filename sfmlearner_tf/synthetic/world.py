@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sfmlearner_tf.data.synthetic.road import LANE_WIDTH_M, Road
+from sfmlearner_tf.synthetic.road import LANE_WIDTH_M, Road
 
 
 class Kind(enum.IntEnum):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sfmlearner_tf.data.synthetic.raycast import SKY, cast
-from sfmlearner_tf.data.synthetic.rays import PinholeRays, PointRays, SphericalRays
-from sfmlearner_tf.data.synthetic.world import Material, SceneArrays
+from sfmlearner_tf.synthetic.raycast import SKY, cast
+from sfmlearner_tf.synthetic.rays import PinholeRays, PointRays, SphericalRays
+from sfmlearner_tf.synthetic.world import Material, SceneArrays
 
 MAX_RANGE_M = 120.0
 ELEVATIONS_DEG = np.concatenate([2.0 - np.arange(32) / 3.0, -8.83 - 0.5 * np.arange(32)])[::-1]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sfmlearner_tf.data.synthetic.road import Road
+from sfmlearner_tf.synthetic.road import Road
 
 MAX_JERK_LIKE = 20.0  # bound on |v''| (m/s^3): keeps central differences of 10 Hz poses within ~0.04 m/s
 DERIVATIVE_STEP_S = 1e-4

@@ -19,19 +19,6 @@ from pathlib import Path
 import numpy as np
 
 from sfmlearner_tf import __version__
-from sfmlearner_tf.data.kitti_io import VELODYNE_POINT_BYTES
-from sfmlearner_tf.data.synthetic import rig as rig_module
-from sfmlearner_tf.data.synthetic.config import FRAME_INTERVAL_S, SyntheticConfig
-from sfmlearner_tf.data.synthetic.drive import Drive, make_drive
-from sfmlearner_tf.data.synthetic.layout import (
-    Layout,
-    drive_name,
-    odometry_times,
-    pose_lines,
-    raw_timestamps,
-    sequence_name,
-)
-from sfmlearner_tf.data.synthetic.oxts import format_packet
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.io_utils import (
     atomic_path,
@@ -43,7 +30,20 @@ from sfmlearner_tf.io_utils import (
     image_is_whole,
     npy_is_whole,
 )
+from sfmlearner_tf.prep.kitti_io import VELODYNE_POINT_BYTES
 from sfmlearner_tf.progress import ProgressReporter
+from sfmlearner_tf.synthetic import rig as rig_module
+from sfmlearner_tf.synthetic.config import FRAME_INTERVAL_S, SyntheticConfig
+from sfmlearner_tf.synthetic.drive import Drive, make_drive
+from sfmlearner_tf.synthetic.layout import (
+    Layout,
+    drive_name,
+    odometry_times,
+    pose_lines,
+    raw_timestamps,
+    sequence_name,
+)
+from sfmlearner_tf.synthetic.oxts import format_packet
 
 MANIFEST_VERSION = 1
 PENDING_CONFIG = ".synthetic_config.json"  # the config of a render in progress (removed when manifest.json is written)

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sfmlearner_tf.data.synthetic.config import FRAME_INTERVAL_S, SyntheticConfig
-from sfmlearner_tf.data.synthetic.lidar import scan
-from sfmlearner_tf.data.synthetic.motion import Trajectory, make_speed_profile, make_trajectory
-from sfmlearner_tf.data.synthetic.oxts import oxts_packets
-from sfmlearner_tf.data.synthetic.render import CameraFrame, camera_rays, render_camera_frame
-from sfmlearner_tf.data.synthetic.rig import Rig
-from sfmlearner_tf.data.synthetic.road import make_road
-from sfmlearner_tf.data.synthetic.textures import TextureBank
-from sfmlearner_tf.data.synthetic.world import SceneArrays, build_scene
+from sfmlearner_tf.synthetic.config import FRAME_INTERVAL_S, SyntheticConfig
+from sfmlearner_tf.synthetic.lidar import scan
+from sfmlearner_tf.synthetic.motion import Trajectory, make_speed_profile, make_trajectory
+from sfmlearner_tf.synthetic.oxts import oxts_packets
+from sfmlearner_tf.synthetic.render import CameraFrame, camera_rays, render_camera_frame
+from sfmlearner_tf.synthetic.rig import Rig
+from sfmlearner_tf.synthetic.road import make_road
+from sfmlearner_tf.synthetic.textures import TextureBank
+from sfmlearner_tf.synthetic.world import SceneArrays, build_scene
 
 REFERENCE_LATLON = (49.0, 8.4)  # KITTI's Karlsruhe, as a plausible place for the local metric frames
 REFERENCE_ALTITUDE_M = 110.0

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sfmlearner_tf.data.frame_lists import Frame
-from sfmlearner_tf.data.kitti_io import OXTS_FIELDS, read_oxts, read_raw_intrinsics
 from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.prep.frame_lists import Frame
+from sfmlearner_tf.prep.kitti_io import OXTS_FIELDS, read_oxts, read_raw_intrinsics
 
 DATE_PATTERN = re.compile(r"^\d{4}_\d{2}_\d{2}$")
 _SPEED_FIELDS = [OXTS_FIELDS.index(name) for name in ("vf", "vl", "vu")]

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sfmlearner_tf.data.synthetic.raycast import SKY, cast
-from sfmlearner_tf.data.synthetic.rays import PinholeRays
-from sfmlearner_tf.data.synthetic.shading import pixel_footprint, shade_ground, shade_primitives, shade_sky
-from sfmlearner_tf.data.synthetic.textures import TextureBank
-from sfmlearner_tf.data.synthetic.world import SceneArrays
+from sfmlearner_tf.synthetic.raycast import SKY, cast
+from sfmlearner_tf.synthetic.rays import PinholeRays
+from sfmlearner_tf.synthetic.shading import pixel_footprint, shade_ground, shade_primitives, shade_sky
+from sfmlearner_tf.synthetic.textures import TextureBank
+from sfmlearner_tf.synthetic.world import SceneArrays
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,14 @@ from typing import TextIO
 import cv2
 import numpy as np
 
-from sfmlearner_tf.data.boundary import boundary_from_instance_masks
-from sfmlearner_tf.data.camera_calib import intrinsics_matrix, read_calibration
-from sfmlearner_tf.data.frame_crop import plan_crop
-from sfmlearner_tf.data.frame_lists import check_seq_length
-from sfmlearner_tf.data.frame_sources import FrameSource, open_frame_source
-from sfmlearner_tf.data.mask_sources import InstanceMaskSource, make_mask_source
-from sfmlearner_tf.data.prepare import (
+from sfmlearner_tf.errors import ConfigError, DataError
+from sfmlearner_tf.ops.boundary import boundary_from_instance_masks
+from sfmlearner_tf.prep.camera_calib import intrinsics_matrix, read_calibration
+from sfmlearner_tf.prep.frame_crop import plan_crop
+from sfmlearner_tf.prep.frame_lists import check_seq_length
+from sfmlearner_tf.prep.frame_sources import FrameSource, open_frame_source
+from sfmlearner_tf.prep.mask_sources import InstanceMaskSource, make_mask_source
+from sfmlearner_tf.prep.prepare import (
     PrepareConfig,
     PrepareResult,
     expected_widths,
@@ -39,9 +40,8 @@ from sfmlearner_tf.data.prepare import (
     scale_intrinsics,
     write_split_lists,
 )
-from sfmlearner_tf.data.samples import write_sample
-from sfmlearner_tf.data.source_options import VideoOptions
-from sfmlearner_tf.errors import ConfigError, DataError
+from sfmlearner_tf.prep.samples import write_sample
+from sfmlearner_tf.prep.source_options import VideoOptions
 from sfmlearner_tf.progress import ProgressReporter
 
 

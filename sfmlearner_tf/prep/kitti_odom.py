@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sfmlearner_tf.data.frame_lists import Frame
-from sfmlearner_tf.data.kitti_io import read_odometry_intrinsics
 from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.prep.frame_lists import Frame
+from sfmlearner_tf.prep.kitti_io import read_odometry_intrinsics
 
 TRAIN_SEQUENCES = tuple(f"{i:02d}" for i in range(9))
 

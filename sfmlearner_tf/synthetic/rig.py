@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sfmlearner_tf.data import kitti_io
-from sfmlearner_tf.data.synthetic.config import KITTI_HEIGHT, KITTI_WIDTH
+from sfmlearner_tf.prep import kitti_io
+from sfmlearner_tf.synthetic.config import KITTI_HEIGHT, KITTI_WIDTH
 
 CAMERA_HEIGHT_M = 1.65
 KITTI_K_RECT = np.array([[7.215377e02, 0.0, 6.095593e02], [0.0, 7.215377e02, 1.728540e02], [0.0, 0.0, 1.0]])
