@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from sfmlearner_tf.errors import ConfigError, DataError
-from sfmlearner_tf.prep.prepare import PrepareConfig, prepare_dataset
+from sfmlearner_tf.prep.config import PrepareConfig
+from sfmlearner_tf.prep.prepare import prepare_dataset
 from sfmlearner_tf.prep.samples import read_cam_file, read_sample
 
 RAW_W, RAW_H = 124, 38
