@@ -1,6 +1,6 @@
 """sfm-eval: Eigen-split depth evaluation (--split=eigen) or odometry pose ATE (--split=odometry --test_seq=N).
 
-Reads flags (flags/eval.py), runs sfmlearner_tf.evaluation, prints the table in the original's column order;
+Reads flags (flags/eval.py), runs sfmlearner_tf.tasks.evaluate, prints the table in the original's column order;
 the JSON with all numbers goes to --output_dir.
 """
 
@@ -11,13 +11,12 @@ from sfmlearner_tf.apps import run_program
 
 
 def _evaluate() -> None:
-    from sfmlearner_tf.evaluation import DepthEvalConfig, evaluate_depth, evaluate_pose
+    from sfmlearner_tf.tasks.evaluate import evaluate
 
     config, notes = eval_flags.config_and_notes_from_flags()
     for note in filter(None, notes):
         print(f"sfm-eval: {note}", flush=True)
-    result = evaluate_depth(config) if isinstance(config, DepthEvalConfig) else evaluate_pose(config)
-    print(result["table"])
+    print(evaluate(config)["table"])
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from benchmarks.bench_utils import emit, median_seconds
 from sfmlearner_tf.models import DispNet
-from sfmlearner_tf.training.distribute import DtypePolicy, precision_policy
+from sfmlearner_tf.ops.precision import DtypePolicy, precision_policy
 
 
 def images_per_second(net: DispNet, batch: int, height: int, width: int, jit: bool, repeats: int) -> float:

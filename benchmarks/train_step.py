@@ -19,8 +19,8 @@ import tensorflow as tf
 from benchmarks.bench_utils import emit, median_seconds
 from benchmarks.flops import forward_flops, train_step_flops
 from benchmarks.matmul_rate import matmul_gflops
+from sfmlearner_tf.ops.precision import DtypePolicy, precision_policy
 from sfmlearner_tf.training import TrainConfig, TrainStep, build_state, loss_config
-from sfmlearner_tf.training.distribute import DtypePolicy, precision_policy
 
 
 def synthetic_batch(batch: int, height: int, width: int, seq_length: int, boundary: bool) -> dict[str, tf.Tensor]:

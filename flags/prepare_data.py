@@ -6,9 +6,9 @@ from __future__ import annotations
 from absl import flags
 
 from flags.validators import register_range
+from sfmlearner_tf.prep.config import DATASET_NAMES, PrepareConfig
 from sfmlearner_tf.prep.kitti_odom import TRAIN_SEQUENCES
 from sfmlearner_tf.prep.mask_sources import BOUNDARY_SOURCES
-from sfmlearner_tf.prep.prepare import DATASET_NAMES, PrepareConfig
 from sfmlearner_tf.prep.source_options import (
     CITYSCAPES_RESIZE_HEIGHT,
     CITYSCAPES_SAMPLE_GAP,

@@ -50,7 +50,7 @@ class RunRecord:
 
 def training_record(config: object) -> RunRecord:
     """The record of a training run (a TrainConfig), its precision resolved as the run resolves it."""
-    from sfmlearner_tf.training.distribute import precision_policy
+    from sfmlearner_tf.ops.precision import precision_policy
 
     return RunRecord(img_height=config.img_height, img_width=config.img_width, seq_length=config.seq_length,
                      explain_reg_weight=float(config.explain_reg_weight),

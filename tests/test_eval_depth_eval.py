@@ -16,6 +16,7 @@ from test_eval_depth_gt import DATE, DRIVE, build_mini_raw, mini_dense_depth
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.evaluation import DepthEvalConfig, evaluate_depth
 from sfmlearner_tf.models import DispNet
+from sfmlearner_tf.tasks.evaluate import evaluate_depth_run
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -27,7 +28,7 @@ def test_scaled_true_depth_scores_perfectly(tmp_path: Path) -> None:
     config = DepthEvalConfig(dataset_dir=str(raw), pred_file=str(tmp_path / "preds.npy"),
                              output_dir=str(tmp_path / "out"), gt_cache_dir=str(tmp_path / "cache"))
     with pytest.warns(UserWarning, match="not the standard"):
-        result = evaluate_depth(config)
+        result = evaluate_depth_run(config)
     assert result["metrics"]["abs_rel"] == pytest.approx(0.0, abs=1e-6)
     assert result["metrics"]["a1"] == 1.0
     np.testing.assert_allclose(result["scales"], 1 / 0.3, rtol=1e-5)
@@ -48,7 +49,7 @@ def test_in_memory_network_and_errors(tmp_path: Path) -> None:
     assert all(np.isfinite(result["metrics"][k]) for k in ("abs_rel", "rms", "a1"))
     assert 0.0 <= result["metrics"]["a3"] <= 1.0
     with pytest.raises(ConfigError, match="prediction source"):
-        evaluate_depth(config)
+        evaluate_depth_run(config)
     (raw / DATE / DRIVE / "velodyne_points" / "data" / "0000000001.bin").unlink()
     with pytest.raises(DataError, match=r"0000000001\.bin"), pytest.warns(UserWarning):
         evaluate_depth(config, depth_net=DispNet())
@@ -85,13 +86,13 @@ def test_run_eval_on_synthetic_drives_with_a_fresh_checkpoint(synthetic_root: Pa
 
 
 def test_mixed_precision_inference_is_bfloat16_and_scores_like_float32(synthetic_root: Path, tmp_path: Path) -> None:
-    from sfmlearner_tf.evaluation.depth_predict import load_depth_net
+    from sfmlearner_tf.models.restore import load_depth_net
 
     tf.keras.utils.set_random_seed(3)
     prefix = tf.train.Checkpoint(depth_net=DispNet().ensure_built()).write(str(tmp_path / "ckpt-1"))
     assert load_depth_net(prefix, mixed_precision=True).cnv1.compute_dtype == "bfloat16"  # no GPU here
     config = DepthEvalConfig(dataset_dir=str(synthetic_root / "kitti_raw"), ckpt_file=prefix, boundary_metrics=False)
-    plain = evaluate_depth(config)["metrics"]
-    mixed = evaluate_depth(dataclasses.replace(config, mixed_precision=True))["metrics"]
+    plain = evaluate_depth_run(config)["metrics"]
+    mixed = evaluate_depth_run(dataclasses.replace(config, mixed_precision=True))["metrics"]
     for name in ("abs_rel", "rms", "a1"):
         assert mixed[name] == pytest.approx(plain[name], rel=2e-2, abs=5e-3), name

@@ -23,6 +23,7 @@ from sfmlearner_tf.evaluation.pose_snippets import (
     write_gt_snippets,
     write_snippet,
 )
+from sfmlearner_tf.tasks.evaluate import evaluate_pose_run
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -227,8 +228,8 @@ def test_evaluate_pose_end_to_end_with_a_fresh_network(tmp_path: Path) -> None:
                             "included: --keep_zero_ate)"
     # The same output folder for another run (here: another checkpoint) is refused, not silently re-scored.
     with pytest.raises(ConfigError, match="outputs of another run"):
-        evaluate_pose(PoseEvalConfig(dataset_dir=str(odom), output_dir=str(tmp_path / "out"), test_seq=9,
-                                     ckpt_file=str(tmp_path / "other" / "ckpt-1"), img_height=32, img_width=64))
+        evaluate_pose_run(PoseEvalConfig(dataset_dir=str(odom), output_dir=str(tmp_path / "out"), test_seq=9,
+                                         ckpt_file=str(tmp_path / "other" / "ckpt-1"), img_height=32, img_width=64))
 
 
 def test_run_eval_keep_zero_ate_flag(tmp_path: Path) -> None:

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from test_eval_depth_gt import DATE, DRIVE, MINI_H, MINI_W, build_mini_raw, mini_dense_depth
 
-from sfmlearner_tf.data.pipeline import PipelineConfig, check_dataset, read_split_list
+from sfmlearner_tf.data.pipeline import PipelineConfig, check_dataset
 from sfmlearner_tf.errors import ConfigError, DataError
-from sfmlearner_tf.evaluation import DepthEvalConfig, PoseEvalConfig, evaluate_depth, evaluate_pose
+from sfmlearner_tf.evaluation import DepthEvalConfig, PoseEvalConfig, evaluate_pose
 from sfmlearner_tf.evaluation.depth_gt import (
     cached_gt_depths,
     compute_gt_depths,
@@ -32,10 +32,13 @@ from sfmlearner_tf.evaluation.depth_gt import (
 from sfmlearner_tf.evaluation.prediction_file import check_prediction_shapes, load_prediction_file
 from sfmlearner_tf.evaluation.split_files import read_test_lines, resolve_test_frames
 from sfmlearner_tf.io_utils import atomic_save_image, atomic_write_text, check_writable_folder
+from sfmlearner_tf.prep.config import PrepareConfig
 from sfmlearner_tf.prep.kitti_io import read_raw_intrinsics, read_velodyne
-from sfmlearner_tf.prep.prepare import PrepareConfig, prepare_dataset
+from sfmlearner_tf.prep.prepare import prepare_dataset
 from sfmlearner_tf.prep.samples import read_cam_file
+from sfmlearner_tf.prep.split_lists import read_split_list
 from sfmlearner_tf.synthetic import SyntheticManifest, render_dataset
+from sfmlearner_tf.tasks.evaluate import evaluate_depth_run
 
 REPO = Path(__file__).resolve().parents[1]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -122,7 +125,7 @@ def test_unwritable_output_folders_of_eval_and_prepare_are_refused_at_start(synt
     out = under_a_file(tmp_path)
     message = rf"^--output_dir={out}: cannot write in this folder \(Not a directory\)$"
     with pytest.raises(ConfigError, match=message):
-        evaluate_depth(DepthEvalConfig(dataset_dir=str(synthetic_root / "kitti_raw"), output_dir=str(out),
+        evaluate_depth_run(DepthEvalConfig(dataset_dir=str(synthetic_root / "kitti_raw"), output_dir=str(out),
                                        pred_file=str(tmp_path / "p.npy")))
     with pytest.raises(ConfigError, match=message):
         evaluate_pose(PoseEvalConfig(dataset_dir=str(synthetic_root / "kitti_odometry"), output_dir=str(out)))
@@ -348,16 +351,16 @@ def test_npz_of_one_array_scores_as_the_npy_and_a_4x4_file_is_refused_end_to_end
     np.savez(tmp_path / "preds.npz", depth=good_predictions())
     config = DepthEvalConfig(dataset_dir=str(raw), pred_file=str(tmp_path / "preds.npy"), boundary_metrics=False,
                              gt_cache_dir=str(tmp_path / "cache"))
-    from_npy = evaluate_depth(config)
-    from_npz = evaluate_depth(replace(config, pred_file=str(tmp_path / "preds.npz")))
+    from_npy = evaluate_depth_run(config)
+    from_npz = evaluate_depth_run(replace(config, pred_file=str(tmp_path / "preds.npz")))
     assert from_npz["per_image"] == from_npy["per_image"] and from_npy["metrics"]["abs_rel"] < 1e-6
     np.save(tmp_path / "tiny.npy", np.ones((2, 4, 4), np.float32))
     with pytest.raises(DataError, match=r"tiny.npy: the depth map of .*0000000000.png is 4x4"):
-        evaluate_depth(replace(config, pred_file=str(tmp_path / "tiny.npy")))
+        evaluate_depth_run(replace(config, pred_file=str(tmp_path / "tiny.npy")))
     scan = raw / DATE / DRIVE / "velodyne_points" / "data" / "0000000001.bin"
     scan.write_bytes(scan.read_bytes() + b"\x00\x00")
     with pytest.raises(DataError, match=r"0000000001.bin: size \d+ bytes is not a multiple of 16"):
-        evaluate_depth(config)
+        evaluate_depth_run(config)
 
 
 def test_eval_refuses_nan_predictions_and_keeps_the_earlier_result(synthetic_root: Path, tmp_path: Path) -> None:

@@ -335,7 +335,7 @@ def test_truncated_newest_checkpoint_falls_back_to_the_previous_one(tmp_path: Pa
     init = init_from_checkpoint(str(run), state.depth_net, state.pose_exp_net, state.optimizer)
     assert init.prefix == f"{run}/model-2" and not init.with_optimizer
     np.testing.assert_array_equal(state.depth_net.cnv1.kernel.numpy(), expected_kernel)
-    from sfmlearner_tf.evaluation.depth_predict import load_depth_net
+    from sfmlearner_tf.models.restore import load_depth_net
 
     np.testing.assert_array_equal(load_depth_net(run).cnv1.kernel.numpy(), expected_kernel)
     warnings = [r.getMessage() for r in caplog.records if r.name.startswith("sfmlearner_tf")]

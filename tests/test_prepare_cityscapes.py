@@ -15,7 +15,8 @@ from PIL import Image
 
 from sfmlearner_tf.errors import DataError
 from sfmlearner_tf.prep.cityscapes import CityscapesLoader
-from sfmlearner_tf.prep.prepare import PrepareConfig, prepare_dataset
+from sfmlearner_tf.prep.config import PrepareConfig
+from sfmlearner_tf.prep.prepare import prepare_dataset
 from sfmlearner_tf.prep.samples import read_sample
 from sfmlearner_tf.prep.source_options import CityscapesOptions
 

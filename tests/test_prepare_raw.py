@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from sfmlearner_tf.errors import ConfigError, DataError
-from sfmlearner_tf.prep.prepare import PrepareConfig, prepare_dataset
+from sfmlearner_tf.prep.config import PrepareConfig
+from sfmlearner_tf.prep.prepare import prepare_dataset
 from sfmlearner_tf.prep.samples import read_cam_file, read_sample
 
 RAW_W, RAW_H = 124, 38
@@ -179,6 +180,34 @@ def test_synthetic_boundary_panel_is_sobel_of_instance_masks(raw_root: Path, tmp
     assert want.max() == 255 and boundary.shape == (OUT_H, OUT_W)
     # JPEG q75 ringing on hard 0/255 edges; measured: mean 2.7, 90th percentile 9, max 32 grey levels.
     assert error.mean() < 4.0 and np.percentile(error, 90) <= 12 and error.max() <= 48
+
+
+def test_mask_rcnn_is_plugged_in_by_the_caller(raw_root: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Preparation builds the Mask R-CNN source only through the factory its caller passes (tasks/prepare.py
+    passes mask_rcnn_prep's); here a fake one with no detection: an all-zero boundary panel per sample."""
+    from sfmlearner_tf.tasks import prepare as prepare_task
+
+    weights = tmp_path / "mask_rcnn_coco.h5"
+    weights.write_bytes(b"not read by the fake")
+    config = raw_config(raw_root, tmp_path / "dump", boundary_source="mask_rcnn", mask_rcnn_weights=str(weights),
+                        num_threads=1)
+    with pytest.raises(ConfigError, match="needs a Mask R-CNN mask source"):
+        prepare_dataset(config, stream=io.StringIO())
+    calls, images = [], []
+
+    class NoDetections:
+        def instance_masks(self, image: np.ndarray, frame_path: Path) -> np.ndarray:
+            images.append(image.shape)
+            return np.zeros((0, *image.shape[:2]), dtype=bool)
+
+    monkeypatch.setattr(prepare_task, "mask_rcnn_masks", lambda path: calls.append(path) or NoDetections())
+    result = prepare_task.prepare(config, stream=io.StringIO())
+    assert calls == [str(weights)] and len(images) == result.written == result.planned > 0
+    assert set(images) == {(OUT_H, OUT_W, 3)}
+    _, boundary = read_sample(tmp_path / "dump" / "2011_09_26_drive_0001_sync_02" / "0000000002.jpg", 3, OUT_W)
+    # All zero but for JPEG q75 ringing at the seam with the last frame (measured: max 6 grey levels, column 0).
+    assert boundary.shape == (OUT_H, OUT_W) and boundary.mean() < 0.5 and boundary.max() <= 12
 
 
 def test_sharding_and_resume_equal_one_run(raw_root: Path, prepared: Path, tmp_path: Path) -> None:

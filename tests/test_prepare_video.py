@@ -15,10 +15,11 @@ from PIL import Image
 
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.prep.camera_calib import read_calibration
+from sfmlearner_tf.prep.config import PrepareConfig
 from sfmlearner_tf.prep.frame_crop import plan_crop
 from sfmlearner_tf.prep.frame_sources import open_frame_source
 from sfmlearner_tf.prep.kitti_io import read_raw_intrinsics
-from sfmlearner_tf.prep.prepare import PrepareConfig, prepare_dataset
+from sfmlearner_tf.prep.prepare import prepare_dataset
 from sfmlearner_tf.prep.samples import read_cam_file, read_sample
 from sfmlearner_tf.prep.source_options import VideoOptions
 

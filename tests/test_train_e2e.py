@@ -9,7 +9,8 @@ import pytest
 import tensorflow as tf
 
 from sfmlearner_tf.errors import DataError
-from sfmlearner_tf.prep.prepare import PrepareConfig, prepare_dataset
+from sfmlearner_tf.prep.config import PrepareConfig
+from sfmlearner_tf.prep.prepare import prepare_dataset
 from sfmlearner_tf.tasks.demo import DemoConfig, run_demo
 from sfmlearner_tf.training import TrainConfig, train
 
@@ -64,7 +65,8 @@ def test_tiny_demo_runs_every_stage_and_keeps_its_initial_weights(tmp_path: Path
     """The demo's whole path at toy size (3 drives x 8 frames, 32x112, 2 steps): render, prepare, evaluate the
     initial model, train (a learning-curve point after step 1), evaluate again; the kept initial checkpoint
     scores exactly the "before" row, and the priors are scored beside it."""
-    from sfmlearner_tf.evaluation import DepthEvalConfig, evaluate_depth
+    from sfmlearner_tf.evaluation import DepthEvalConfig
+    from sfmlearner_tf.tasks.evaluate import evaluate_depth_run
 
     config = DemoConfig(work_dir=str(tmp_path / "demo"), num_drives=3, num_test_drives=1, num_frames=8,
                         render_width=224, render_height=64, img_height=HEIGHT, img_width=WIDTH, steps=2,
@@ -76,7 +78,7 @@ def test_tiny_demo_runs_every_stage_and_keeps_its_initial_weights(tmp_path: Path
     assert set(summary["baselines"]) == {"constant", "row prior"}
     assert summary["baselines"]["row prior"]["abs_rel"] < summary["baselines"]["constant"]["abs_rel"]
     assert 0.0 < summary["before"]["abs_rel"] < 10.0 and summary["after"]["abs_rel"] != summary["before"]["abs_rel"]
-    rescored = evaluate_depth(DepthEvalConfig(dataset_dir=str(tmp_path / "demo" / "synthetic" / "kitti_raw"),
+    rescored = evaluate_depth_run(DepthEvalConfig(dataset_dir=str(tmp_path / "demo" / "synthetic" / "kitti_raw"),
                                               ckpt_file=str(tmp_path / "demo" / "initial" / "ckpt-0"),
                                               img_height=HEIGHT, img_width=WIDTH, boundary_metrics=False))
     assert rescored["metrics"]["abs_rel"] == pytest.approx(summary["before"]["abs_rel"], rel=1e-6)

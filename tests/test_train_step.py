@@ -10,8 +10,9 @@ import tensorflow as tf
 
 from sfmlearner_tf.losses import compute_losses
 from sfmlearner_tf.models import DispNet
+from sfmlearner_tf.ops.precision import DtypePolicy, needs_loss_scaling, precision_policy
 from sfmlearner_tf.training import TrainConfig, TrainStep, build_state, loss_config, make_optimizer, to_model_range
-from sfmlearner_tf.training.distribute import DtypePolicy, make_strategy, needs_loss_scaling, precision_policy
+from sfmlearner_tf.training.distribute import make_strategy
 from sfmlearner_tf.training.step import kernel_l2
 
 HEIGHT, WIDTH = 32, 64

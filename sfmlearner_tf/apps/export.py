@@ -15,9 +15,9 @@ from sfmlearner_tf.apps import run_program
 
 def _export() -> None:
     absl_logging.set_verbosity(absl_logging.WARNING)  # the SavedModel writer's INFO lines
-    from sfmlearner_tf.evaluation.depth_predict import restore_depth_net
     from sfmlearner_tf.export import convert_to_tflite, export_savedmodel, export_tf1_checkpoint
     from sfmlearner_tf.io_utils import atomic_write_bytes
+    from sfmlearner_tf.models.restore import restore_depth_net
 
     request, notes = export_flags.request_and_notes_from_flags()
     for note in filter(None, notes):

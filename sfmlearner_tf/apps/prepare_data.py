@@ -8,12 +8,12 @@ from sfmlearner_tf.apps import run_program
 
 def _prepare() -> None:
     from sfmlearner_tf.io_utils import check_writable_folder
-    from sfmlearner_tf.prep.prepare import prepare_dataset
+    from sfmlearner_tf.tasks.prepare import prepare
 
     config = config_from_flags()
     if FLAGS.tfds_data_dir:
         check_writable_folder(FLAGS.tfds_data_dir, "--tfds_data_dir")
-    result = prepare_dataset(config)
+    result = prepare(config)
     if FLAGS.tfds_data_dir and result.lists_written:
         from sfmlearner_tf.data.tfds_builder import build_prepared_samples
 

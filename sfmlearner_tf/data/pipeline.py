@@ -19,6 +19,7 @@ import tensorflow as tf
 from sfmlearner_tf.data.augmentation import multi_scale_intrinsics, random_scale_and_crop
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.prep.samples import cam_path_for, decoded_sample_size, panel_count, read_cam_file
+from sfmlearner_tf.prep.split_lists import read_split_list
 
 SOURCES = ("folder", "tfds")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -48,24 +49,6 @@ class PipelineConfig:
     tfds_shuffle_buffer: int = 4096
     exact_intrinsics: bool = False
     num_parallel_calls: int = tf.data.AUTOTUNE
-
-
-def read_split_list(dataset_dir: str | Path, split: str) -> list[tuple[str, str]]:
-    """(folder, frame) pairs of `<dataset_dir>/<split>.txt`, errors naming the file and line."""
-    path = Path(dataset_dir) / f"{split}.txt"
-    if not path.is_file():
-        raise DataError(f"{path}: sample list not found (run sfm-prepare-data first, or check --dataset_dir)")
-    entries = []
-    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        fields = line.split()
-        if len(fields) != 2:
-            raise DataError(f"{path}:{line_no}: expected '<folder> <frame>', got {line!r}")
-        entries.append((fields[0], fields[1]))
-    if not entries:
-        raise DataError(f"{path}: sample list is empty")
-    return entries
 
 
 def _fail(message: str, name: tf.Tensor, *details: tf.Tensor) -> tf.Operation:

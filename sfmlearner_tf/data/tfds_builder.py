@@ -22,6 +22,7 @@ import tensorflow_datasets as tfds
 
 from sfmlearner_tf.errors import DataError
 from sfmlearner_tf.prep.samples import cam_path_for, read_cam_file
+from sfmlearner_tf.prep.split_lists import read_split_list
 
 BUILDER_NAME = "sfm_prepared_samples"
 
@@ -53,8 +54,6 @@ class SfmPreparedSamples(tfds.core.GeneratorBasedBuilder):
                 if (root / f"{split}.txt").is_file()}
 
     def _generate_examples(self, root: Path, split: str):
-        from sfmlearner_tf.data.pipeline import read_split_list
-
         for folder, frame in read_split_list(root, split):
             jpg = root / folder / f"{frame}.jpg"
             if not jpg.is_file():

@@ -1,5 +1,7 @@
-"""Eigen-split depth evaluation end to end: test list -> ground truth (cached) -> predictions (in-memory DispNet,
-checkpoint, or a predictions .npy) -> the original's metrics, boundary metrics, exports, comparison figures, JSON.
+"""Eigen-split depth evaluation of a network in hand: test list -> ground truth (cached) -> predictions -> the
+original's metrics, boundary metrics, exports, image-blind baselines, JSON. The steps are public so that the
+sfm-eval program (sfmlearner_tf/tasks/evaluate.py) can score a checkpoint or a predictions file, and compare two
+models, with the same steps.
 """
 
 from __future__ import annotations
@@ -14,10 +16,8 @@ from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.evaluation.boundary_eval import boundary_scores
 from sfmlearner_tf.evaluation.depth_gt import cached_gt_depths
 from sfmlearner_tf.evaluation.depth_metrics import format_labelled_table, format_metrics_table, score_depths
-from sfmlearner_tf.evaluation.depth_predict import load_resized_image, predict_depths, restore_depth_net
+from sfmlearner_tf.evaluation.depth_predict import predict_depths
 from sfmlearner_tf.evaluation.exports import export_depths, export_name
-from sfmlearner_tf.evaluation.figures import write_comparison_figures
-from sfmlearner_tf.evaluation.prediction_file import check_prediction_shapes, load_prediction_file
 from sfmlearner_tf.evaluation.priors import PRIOR_NAMES, prior_depths
 from sfmlearner_tf.evaluation.split_files import (
     find_test_file_list,
@@ -25,13 +25,14 @@ from sfmlearner_tf.evaluation.split_files import (
     resolve_test_frames,
     warn_if_not_standard,
 )
-from sfmlearner_tf.io_utils import atomic_save_npy, atomic_write_text, check_writable_folder
+from sfmlearner_tf.io_utils import atomic_write_text, check_writable_folder
 
 
 @dataclass(frozen=True)
 class DepthEvalConfig:
     """Eigen-split depth evaluation (defaults = the original's). Exactly one prediction source is used: the
-    in-memory DispNet passed to evaluate_depth, else `pred_file`, else `ckpt_file`."""
+    in-memory DispNet passed to evaluate_depth, else `pred_file`, else `ckpt_file` (those two, and the model B
+    of compare_ckpt_file, are read by sfmlearner_tf/tasks/evaluate.py)."""
 
     dataset_dir: str                       # KITTI raw root (<date>/<drive>/...)
     test_file_list: str | None = None      # None: test_files_eigen.txt beside the data (see find_test_file_list)
@@ -59,7 +60,8 @@ class DepthEvalConfig:
     progress_every_s: float = 10.0
 
 
-def _check(config: DepthEvalConfig, have_net: bool) -> None:
+def check_config(config: DepthEvalConfig, have_net: bool) -> None:
+    """Refuses a configuration that cannot run, before anything is read."""
     if not (have_net or config.pred_file or config.ckpt_file):
         raise ConfigError("depth evaluation needs a prediction source: --ckpt_file or --pred_file")
     if config.num_figures and not config.compare_ckpt_file:
@@ -68,26 +70,72 @@ def _check(config: DepthEvalConfig, have_net: bool) -> None:
         raise ConfigError("exports and figures need --output_dir")
     if not 0 < config.min_depth < config.max_depth:
         raise ConfigError(f"need 0 < min_depth < max_depth, got {config.min_depth} and {config.max_depth}")
+    if config.output_dir:
+        check_writable_folder(config.output_dir, "--output_dir")
 
 
-def _predictions(config: DepthEvalConfig, image_paths: list[Path], depth_net,
-                 file_depths: list[np.ndarray] | None) -> tuple[list[np.ndarray], str]:
-    """The predicted depth maps and where they came from (file_depths: those of pred_file; for a checkpoint
-    folder: the checkpoint picked)."""
-    size = dict(height=config.img_height, width=config.img_width, batch_size=config.batch_size,
-                progress_every_s=config.progress_every_s)
-    if depth_net is not None:
-        return list(predict_depths(depth_net, image_paths, **size)), "in-memory model"
-    if file_depths is not None:
-        return file_depths, config.pred_file
-    depth_net, info = restore_depth_net(config.ckpt_file, config.mixed_precision)
-    depths = predict_depths(depth_net, image_paths, **size)
-    if config.output_dir:  # as test_kitti_depth.py: <output_dir>/<checkpoint basename>.npy
-        atomic_save_npy(Path(config.output_dir) / f"{Path(config.ckpt_file).name}.npy", depths)
-    return list(depths), str(info["checkpoint"])
+@dataclass(frozen=True)
+class DepthTestSet:
+    """The test list read and resolved: its lines, whether it is the standard Eigen list, the frames."""
+
+    list_path: Path
+    lines: list[str]
+    standard: bool
+    frames: list
+
+    @property
+    def image_paths(self) -> list[Path]:
+        return [frame.image for frame in self.frames]
+
+    @property
+    def names(self) -> list[str]:
+        """The file names of exports and figures, one per test image."""
+        return [export_name(line) for line in self.lines]
 
 
-def _boundary_line(scores: dict | None) -> str:
+def read_test_set(config: DepthEvalConfig) -> DepthTestSet:
+    """The configured test list (or the one beside the data), warning when it is not the standard one."""
+    list_path = config.test_file_list or find_test_file_list(config.dataset_dir)
+    lines = read_test_lines(list_path)
+    standard = warn_if_not_standard(lines, list_path)
+    return DepthTestSet(Path(list_path), lines, standard, resolve_test_frames(config.dataset_dir, lines))
+
+
+def ground_truth(config: DepthEvalConfig, test_set: DepthTestSet) -> list[np.ndarray]:
+    """The velodyne depth maps of the test images (from the cache when there is one)."""
+    return cached_gt_depths(test_set.frames, config.gt_cache_dir, config.fix_duplicate_index,
+                            config.progress_every_s)
+
+
+def predict_test_depths(config: DepthEvalConfig, depth_net, test_set: DepthTestSet,
+                        size: tuple[int, int] | None = None) -> np.ndarray:
+    """The depth maps of the test images by a DispNet at `size` (height, width; default img_height x img_width)."""
+    height, width = size or (config.img_height, config.img_width)
+    return predict_depths(depth_net, test_set.image_paths, height, width, config.batch_size, config.progress_every_s)
+
+
+def score_predictions(config: DepthEvalConfig, test_set: DepthTestSet, gt_depths: list[np.ndarray],
+                      preds: list[np.ndarray], source: str) -> dict:
+    """The JSON-ready result of one model's predictions: metric means, per-image values, boundary scores; with
+    export_depths, the coloured depth maps are written too."""
+    scored = score_depths(gt_depths, preds, config.min_depth, config.max_depth, names=test_set.lines)
+    result = {"split": "eigen", "test_file_list": str(test_set.list_path), "standard_eigen_list": test_set.standard,
+              "num_images": len(test_set.lines), "prediction_source": source, **scored, "config": asdict(config)}
+    if config.boundary_metrics:
+        result["boundary"] = boundary_scores(test_set.frames, preds, config.edge_domain, config.boundary_dir)
+    if config.export_depths:
+        export_depths(Path(config.output_dir) / "depth_exports", test_set.names, preds, config.progress_every_s)
+    return result
+
+
+def score_baselines(config: DepthEvalConfig, gt_depths: list[np.ndarray]) -> dict[str, dict]:
+    """The metrics of each image-blind prior (evaluation.priors) on the same ground truth."""
+    return {name: score_depths(gt_depths, prior_depths(name, gt_depths, config.min_depth, config.max_depth),
+                               config.min_depth, config.max_depth)["metrics"] for name in PRIOR_NAMES}
+
+
+def format_boundary_line(scores: dict | None) -> str:
+    """The boundary scores as one line after a newline ("" without scores)."""
     if not scores:
         return ""
     parts = []
@@ -99,53 +147,7 @@ def _boundary_line(scores: dict | None) -> str:
     return "\nboundary: " + "; ".join(parts)
 
 
-def _compare_size(config: DepthEvalConfig) -> tuple[int, int]:
-    """Model B's input size: its own where given, else model A's."""
-    return (config.compare_img_height or config.img_height, config.compare_img_width or config.img_width)
-
-
-def _table(config: DepthEvalConfig, result: dict) -> str:
-    """The original's two printed lines (names, A's values); with a model B its values as a third line. A legend
-    names the checkpoints actually read (the newest one of a folder) and their input sizes."""
-    source, compared = result["prediction_source"], result.get("compare")
-    label_a = source if source == config.pred_file else f"{source} ({config.img_height}x{config.img_width})"
-    lines = [format_metrics_table(result["metrics"])]
-    if compared is not None:
-        height, width = compared["img_size"]
-        lines += [format_metrics_table(compared["metrics"]).splitlines()[1],
-                  f"row 1: A = {label_a}; row 2: B = {compared['checkpoint']} ({height}x{width})"]
-    elif config.ckpt_file and not config.pred_file:
-        lines.append(f"model: {label_a}")
-    boundary_b = _boundary_line(compared.get("boundary") if compared else None).replace("boundary:", "boundary (B):")
-    return "\n".join(lines) + _boundary_line(result.get("boundary")) + boundary_b + _baselines_table(result)
-
-
-def _compare(config: DepthEvalConfig, frames: list, names: list[str], gt_depths: list[np.ndarray],
-             preds: list[np.ndarray], label_a: str) -> dict:
-    """Scores model B (compare_ckpt_file) and writes the first num_figures comparison strips."""
-    image_paths = [f.image for f in frames]
-    model_b, info = restore_depth_net(config.compare_ckpt_file, config.mixed_precision)
-    height, width = _compare_size(config)
-    preds_b = list(predict_depths(model_b, image_paths, height, width, config.batch_size, config.progress_every_s))
-    compared = {"checkpoint": str(info["checkpoint"]), "img_size": [height, width],
-                "metrics": score_depths(gt_depths, preds_b, config.min_depth, config.max_depth)["metrics"]}
-    if config.boundary_metrics:
-        compared["boundary"] = boundary_scores(frames, preds_b, config.edge_domain, config.boundary_dir)
-    count = min(config.num_figures, len(frames))
-    full_images = [load_resized_image(p, *gt.shape) for p, gt in zip(image_paths[:count], gt_depths)]
-    labels = ("input", Path(label_a).name, Path(compared["checkpoint"]).name, "ground truth (interpolated)")
-    write_comparison_figures(Path(config.output_dir) / "figures", names[:count], full_images, preds[:count],
-                             preds_b[:count], gt_depths[:count], labels)
-    return compared
-
-
-def _score_baselines(config: DepthEvalConfig, gt_depths: list[np.ndarray]) -> dict[str, dict]:
-    """The metrics of each image-blind prior (evaluation.priors) on the same ground truth."""
-    return {name: score_depths(gt_depths, prior_depths(name, gt_depths, config.min_depth, config.max_depth),
-                               config.min_depth, config.max_depth)["metrics"] for name in PRIOR_NAMES}
-
-
-def _baselines_table(result: dict) -> str:
+def format_baselines_table(result: dict) -> str:
     """The model (and model B) beside the image-blind priors, one labelled line each ("" without priors)."""
     if "baselines" not in result:
         return ""
@@ -155,37 +157,24 @@ def _baselines_table(result: dict) -> str:
     return "\n" + format_labelled_table({**rows, **result["baselines"]})
 
 
-def evaluate_depth(config: DepthEvalConfig, depth_net=None) -> dict:
-    """Runs the evaluation; returns a JSON-ready dict (metric means, per-image values, boundary scores, the
-    printable "table") and, with an output_dir, writes it to <output_dir>/depth_eval.json.
-    `depth_net`: an in-memory DispNet (no checkpoint on disk needed)."""
-    _check(config, depth_net is not None)
-    if config.output_dir:
-        check_writable_folder(config.output_dir, "--output_dir")
-    list_path = config.test_file_list or find_test_file_list(config.dataset_dir)
-    lines = read_test_lines(list_path)
-    standard = warn_if_not_standard(lines, list_path)
-    frames = resolve_test_frames(config.dataset_dir, lines)
-    file_depths = None
-    if depth_net is None and config.pred_file:  # read and checked before the ground truth (slow the first time)
-        file_depths = load_prediction_file(config.pred_file, config.pred_allow_pickle)
-    gt_depths = cached_gt_depths(frames, config.gt_cache_dir, config.fix_duplicate_index, config.progress_every_s)
-    if file_depths is not None:
-        check_prediction_shapes(config.pred_file, file_depths, [gt.shape for gt in gt_depths], lines)
-    preds, source = _predictions(config, [f.image for f in frames], depth_net, file_depths)
-    scored = score_depths(gt_depths, preds, config.min_depth, config.max_depth, names=lines)
-    result = {"split": "eigen", "test_file_list": str(list_path), "standard_eigen_list": standard,
-              "num_images": len(lines), "prediction_source": source, **scored, "config": asdict(config)}
-    if config.boundary_metrics:
-        result["boundary"] = boundary_scores(frames, preds, config.edge_domain, config.boundary_dir)
-    names = [export_name(line) for line in lines]
-    if config.export_depths:
-        export_depths(Path(config.output_dir) / "depth_exports", names, preds, config.progress_every_s)
-    if config.compare_ckpt_file:
-        result["compare"] = _compare(config, frames, names, gt_depths, preds, source)
-    if config.baselines:
-        result["baselines"] = _score_baselines(config, gt_depths)
-    result["table"] = _table(config, result)
+def write_result(config: DepthEvalConfig, result: dict) -> None:
+    """<output_dir>/depth_eval.json (nothing without an output_dir)."""
     if config.output_dir:
         atomic_write_text(Path(config.output_dir) / "depth_eval.json", json.dumps(result, indent=1))
+
+
+def evaluate_depth(config: DepthEvalConfig, depth_net) -> dict:
+    """Evaluates an in-memory DispNet (no checkpoint on disk needed); returns a JSON-ready dict (metric means,
+    per-image values, boundary scores, the printable "table") and, with an output_dir, writes it to
+    <output_dir>/depth_eval.json."""
+    check_config(config, have_net=True)
+    test_set = read_test_set(config)
+    gt_depths = ground_truth(config, test_set)
+    preds = list(predict_test_depths(config, depth_net, test_set))
+    result = score_predictions(config, test_set, gt_depths, preds, "in-memory model")
+    if config.baselines:
+        result["baselines"] = score_baselines(config, gt_depths)
+    result["table"] = (format_metrics_table(result["metrics"]) + format_boundary_line(result.get("boundary"))
+                       + format_baselines_table(result))
+    write_result(config, result)
     return result

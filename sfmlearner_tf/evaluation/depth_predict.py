@@ -56,23 +56,3 @@ def predict_depths(depth_net, image_paths: Sequence[str | os.PathLike], height: 
         depths.append(predict_depth_batch(depth_net, batch))
         progress.update(len(batch))
     return np.concatenate(depths) if depths else np.zeros((0, height, width), np.float32)
-
-
-def load_depth_net(checkpoint: str | os.PathLike, mixed_precision: bool = False):
-    """A DispNet filled from a checkpoint (Zhou et al.'s TF1 prefix, one of ours, or a folder of ours); with
-    mixed_precision it computes in bfloat16 on a CPU (about 3x the images/s at batch 32 here) or float16 on a
-    GPU, its weights still float32."""
-    return restore_depth_net(checkpoint, mixed_precision)[0]
-
-
-def restore_depth_net(checkpoint: str | os.PathLike, mixed_precision: bool = False) -> tuple[object, dict]:
-    """load_depth_net's DispNet and restore_models' info, whose "checkpoint" is the prefix actually read (the
-    newest one when `checkpoint` is a folder)."""
-    from sfmlearner_tf.models import DispNet
-    from sfmlearner_tf.models.tf1_checkpoint import restore_models
-    from sfmlearner_tf.training.distribute import DtypePolicy, precision_policy
-
-    with DtypePolicy(precision_policy(mixed_precision)):
-        depth_net = DispNet()
-        depth_net.ensure_built()
-    return depth_net, restore_models(checkpoint, depth_net=depth_net)

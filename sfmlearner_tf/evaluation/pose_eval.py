@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -90,35 +91,28 @@ def predict_window_poses(pose_exp_net, windows: np.ndarray) -> np.ndarray:
     return np.asarray(pose_exp_net(target, sources, training=False)[0], dtype=np.float64)
 
 
-def restore_pose_net(checkpoint: str | os.PathLike, num_source: int) -> tuple[object, dict]:
-    """A PoseExpNet without the explainability branch (as the original's test graph) filled from a checkpoint,
-    and restore_models' info ("checkpoint": the prefix actually read, the newest one of a folder)."""
-    from sfmlearner_tf.models import PoseExpNet
-    from sfmlearner_tf.models.tf1_checkpoint import restore_models
-
-    net = PoseExpNet(num_source=num_source, do_exp=False)
-    net.ensure_built()
-    return net, restore_models(checkpoint, pose_exp_net=net)
-
-
-def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None) -> dict:
+def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None,
+                  restore_net: Callable[[], tuple[object, dict]] | None = None) -> dict:
     """Predicts (unless pred_dir is given), builds ground-truth snippets (unless gt_dir is given), scores the
-    ATE; writes <output_dir>/pose_eval_<XX>.json and returns the same dict."""
+    ATE; writes <output_dir>/pose_eval_<XX>.json and returns the same dict.
+
+    The network: `pose_exp_net` in memory, else the one `restore_net()` fills from config.ckpt_file (it returns
+    the net and restore_models' info; sfmlearner_tf/tasks/evaluate.py passes it), called once the output
+    folder is claimed."""
     if config.seq_length < 2 or config.seq_length % 2 == 0:
         raise ConfigError(f"--seq_length must be odd and >= 3, got {config.seq_length}")
     out = check_writable_folder(config.output_dir, "--output_dir")
     pred_dir = Path(config.pred_dir) if config.pred_dir else out / f"pred_{config.test_seq:02d}"
     picked = None
     if config.pred_dir is None:
-        if pose_exp_net is None and not config.ckpt_file:
+        if pose_exp_net is None and restore_net is None:
             raise ConfigError("pose evaluation needs --ckpt_file or --pred_dir")
         images, times = sequence_frames(config.dataset_dir, config.test_seq)
         model = "an in-memory model" if pose_exp_net is not None else str(Path(config.ckpt_file).resolve())
         claim_output_folder(pred_dir, {"predictions_of": model, "dataset_dir": str(Path(config.dataset_dir).resolve()),
                                        "test_seq": config.test_seq, "seq_length": config.seq_length,
                                        "img_size": [config.img_height, config.img_width]})
-        net, info = (pose_exp_net, {"checkpoint": model}) if pose_exp_net is not None else restore_pose_net(
-            config.ckpt_file, config.seq_length - 1)
+        net, info = (pose_exp_net, {"checkpoint": model}) if pose_exp_net is not None else restore_net()
         picked = str(info["checkpoint"])
         predict_pose_snippets(net, images, times, pred_dir, config.seq_length, config.img_height,
                               config.img_width, config.batch_size, config.progress_every_s)

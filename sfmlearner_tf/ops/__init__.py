@@ -1,1 +1,2 @@
-"""Primitives shared by every layer: the original's TF1-faithful resizes and the boundary image of instance masks."""
+"""Primitives shared by every layer: the original's TF1-faithful resizes, the boundary image of instance masks and
+the numeric precision policy."""

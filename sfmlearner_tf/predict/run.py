@@ -20,10 +20,11 @@ import numpy as np
 from PIL import Image
 
 from sfmlearner_tf.errors import ConfigError, DataError
-from sfmlearner_tf.evaluation.depth_predict import predict_depth_batch, resize_rgb, restore_depth_net
-from sfmlearner_tf.evaluation.pose_eval import predict_window_poses, restore_pose_net
+from sfmlearner_tf.evaluation.depth_predict import predict_depth_batch, resize_rgb
+from sfmlearner_tf.evaluation.pose_eval import predict_window_poses
 from sfmlearner_tf.io_utils import atomic_write_text, claim_output_folder
 from sfmlearner_tf.models import DISP_NET_MULTIPLE
+from sfmlearner_tf.models.restore import restore_depth_net, restore_pose_net
 from sfmlearner_tf.predict.outputs import DepthFiles, SideBySideVideo
 from sfmlearner_tf.predict.trajectory import chain_trajectory, write_trajectory
 from sfmlearner_tf.prep.frame_sources import FrameSource, open_frame_source

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from sfmlearner_tf.errors import ConfigError, DataError
+from sfmlearner_tf.prep.frame_images import load_frame, resize_frame, scale_intrinsics
 from sfmlearner_tf.prep.frame_lists import Frame, SampleSpec, check_seq_length
-from sfmlearner_tf.prep.prepare import load_frame, resize_frame, scale_intrinsics
 from sfmlearner_tf.prep.source_options import CITYSCAPES_KEEP_FRACTION, CityscapesOptions
 
 FRAME_NAME = re.compile(r"^(?P<city>.+)_(?P<seq>\d+)_(?P<frame>\d+)_leftImg8bit\.png$")

@@ -46,7 +46,7 @@ class FrameLoader(Protocol):
 
     A loader may also define `samples(seq_length) -> list[SampleSpec]` when a sample's frames are not neighbours
     in the list (Cityscapes' gap of 2), and `resized_sample(spec, height, width) -> (frames, K)` when its frames
-    are cropped as well as resized (Cityscapes' hood); data/prepare.py uses them where present.
+    are cropped as well as resized (Cityscapes' hood); prep/sample_writer.py uses them where present.
     """
 
     def frames(self) -> list[Frame]: ...

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from sfmlearner_tf.errors import DataError
-from sfmlearner_tf.prep.prepare import load_frame
+from sfmlearner_tf.prep.frame_images import load_frame
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 _GLOB_CHARACTERS = ("*", "?", "[")

@@ -1,10 +1,12 @@
-"""Sources of instance masks for the boundary panel: the synthetic data set's true instance
-ids, or Mask R-CNN (mask_rcnn_prep, imported lazily). Both give [K, H, W] masks at the resized target's size.
+"""Sources of instance masks for the boundary panel: the synthetic data set's true instance ids, or Mask R-CNN.
+Both give [K, H, W] masks at the resized target's size. Preparation does not depend on Mask R-CNN: the caller
+plugs it in (a MaskRcnnFactory; sfmlearner_tf/tasks/prepare.py passes mask_rcnn_prep's).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +25,10 @@ class InstanceMaskSource(Protocol):
     """
 
     def instance_masks(self, image: np.ndarray, frame_path: Path) -> np.ndarray: ...
+
+
+MaskRcnnFactory = Callable[[str], InstanceMaskSource]
+"""Builds the Mask R-CNN mask source from a weights file (matterport's mask_rcnn_coco.h5)."""
 
 
 def nearest_resize_ids(ids: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -60,8 +66,10 @@ class SyntheticInstanceMasks:
         return np.stack([resized == i for i in instance_ids])
 
 
-def make_mask_source(name: str, mask_rcnn_weights: str = "") -> InstanceMaskSource | None:
-    """The mask source named by --boundary_source; None for "none". Mask R-CNN is imported only when asked."""
+def make_mask_source(name: str, mask_rcnn_weights: str = "",
+                     mask_rcnn: MaskRcnnFactory | None = None) -> InstanceMaskSource | None:
+    """The mask source named by --boundary_source; None for "none". "mask_rcnn" needs the weights file and the
+    factory that builds it from them."""
     if name == "none":
         return None
     if name == "synthetic":
@@ -71,10 +79,8 @@ def make_mask_source(name: str, mask_rcnn_weights: str = "") -> InstanceMaskSour
             raise ConfigError("--boundary_source=mask_rcnn needs --mask_rcnn_weights (matterport's mask_rcnn_coco.h5)")
         if not Path(mask_rcnn_weights).is_file():
             raise DataError(f"{mask_rcnn_weights}: Mask R-CNN weights file not found")
-        try:
-            from mask_rcnn_prep.config import MaskRcnnConfig
-            from mask_rcnn_prep.mask_source import MaskRcnnInstanceMasks
-        except ImportError as exc:
-            raise ConfigError(f"--boundary_source=mask_rcnn needs the mask_rcnn_prep package ({exc})") from exc
-        return MaskRcnnInstanceMasks(mask_rcnn_weights, MaskRcnnConfig())
+        if mask_rcnn is None:
+            raise ConfigError("--boundary_source=mask_rcnn needs a Mask R-CNN mask source: prepare with "
+                              "sfm-prepare-data or sfmlearner_tf.tasks.prepare.prepare")
+        return mask_rcnn(mask_rcnn_weights)
     raise ConfigError(f"boundary source must be one of {', '.join(BOUNDARY_SOURCES)}, got {name!r}")

@@ -15,7 +15,7 @@ CITYSCAPES_RESIZE_HEIGHT = 171     # the original's --img_height for Cityscapes:
 class VideoOptions:
     """dataset_name=video: a video file or a folder of frames (dataset_dir) of one camera.
 
-    intrinsics: (fx, fy, cx, cy) of the frames as stored, or calib_file (see data/camera_calib.py) with
+    intrinsics: (fx, fy, cx, cy) of the frames as stored, or calib_file (see prep/camera_calib.py) with
     calib_name choosing a labelled line. frame_step: keep every N-th frame. min_flow: static-frame threshold in
     pixels of a 416-wide frame (0 keeps all): a frame whose median optical flow from the last kept frame is
     below it is dropped, before neighbours are chosen, as the original drops KITTI's static frames.

@@ -1,7 +1,7 @@
 """Training samples from the user's own footage (dataset_name=video): a video file or a folder of frames of one
-camera, with its intrinsics, turned into the prepared-sample format of data/prepare.py in one pass.
+camera, with its intrinsics, turned into the prepared-sample format of prep/prepare.py in one pass.
 
-Per frame, in order: keep every frame_step-th frame; crop (data/frame_crop.py) and resize to the training
+Per frame, in order: keep every frame_step-th frame; crop (prep/frame_crop.py) and resize to the training
 size with PIL bilinear (as the original); drop it if it is static, i.e. if the median optical flow (OpenCV's
 Farneback on grey levels at the training size, in pixels of a 416-wide frame: times 416 / img_width) from the
 last kept frame is below min_flow. The original
@@ -27,21 +27,16 @@ import numpy as np
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.ops.boundary import boundary_from_instance_masks
 from sfmlearner_tf.prep.camera_calib import intrinsics_matrix, read_calibration
+from sfmlearner_tf.prep.config import PrepareConfig, PrepareResult
 from sfmlearner_tf.prep.frame_crop import plan_crop
+from sfmlearner_tf.prep.frame_images import resize_frame, scale_intrinsics
 from sfmlearner_tf.prep.frame_lists import check_seq_length
 from sfmlearner_tf.prep.frame_sources import FrameSource, open_frame_source
-from sfmlearner_tf.prep.mask_sources import InstanceMaskSource, make_mask_source
-from sfmlearner_tf.prep.prepare import (
-    PrepareConfig,
-    PrepareResult,
-    expected_widths,
-    is_finished,
-    resize_frame,
-    scale_intrinsics,
-    write_split_lists,
-)
+from sfmlearner_tf.prep.mask_sources import InstanceMaskSource, MaskRcnnFactory, make_mask_source
+from sfmlearner_tf.prep.sample_writer import expected_widths, is_finished
 from sfmlearner_tf.prep.samples import write_sample
 from sfmlearner_tf.prep.source_options import VideoOptions
+from sfmlearner_tf.prep.split_lists import write_split_lists
 from sfmlearner_tf.progress import ProgressReporter
 
 
@@ -117,15 +112,16 @@ class _SequenceGeometry:
 
 
 def prepare_video(config: PrepareConfig, mask_source: InstanceMaskSource | None = None,
-                  stream: TextIO | None = None) -> PrepareResult:
+                  stream: TextIO | None = None, mask_rcnn: MaskRcnnFactory | None = None) -> PrepareResult:
     """Prepares the samples of one video or folder of frames (config.dataset_dir) into
-    <dump_root>/<sequence_name>/, then train.txt / val.txt of the whole dump_root."""
+    <dump_root>/<sequence_name>/, then train.txt / val.txt of the whole dump_root (mask_source, mask_rcnn: as
+    prepare_dataset's)."""
     _check_options(config)
     raw_intrinsics = camera_intrinsics(config.video)
     source = open_frame_source(config.dataset_dir)
     sequence = config.video.sequence_name or source.name
     if mask_source is None:
-        mask_source = make_mask_source(config.effective_boundary_source, config.mask_rcnn_weights)
+        mask_source = make_mask_source(config.effective_boundary_source, config.mask_rcnn_weights, mask_rcnn)
     folder, widths, half = Path(config.dump_root) / sequence, expected_widths(config), config.seq_length // 2
     progress = ProgressReporter(source.count(), f"prepare video {sequence}", stream=stream, unit="frames")
     static, window = StaticFilter(config.video.min_flow), deque(maxlen=config.seq_length)

@@ -1,1 +1,2 @@
-"""Orchestration: jobs that wire the libraries together (the demo). Imports the rest; imported by programs only."""
+"""Orchestration: jobs that wire the libraries together (the demo, sfm-eval's evaluation, preparation with
+Mask R-CNN). Imports the rest; imported by programs and flags only."""

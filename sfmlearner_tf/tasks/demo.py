@@ -71,7 +71,8 @@ class DemoConfig:
 
 def prepare_demo_data(config: DemoConfig) -> None:
     """Renders the drives and prepares the training samples at the training size (both resume)."""
-    from sfmlearner_tf.prep.prepare import PrepareConfig, prepare_dataset
+    from sfmlearner_tf.prep.config import PrepareConfig
+    from sfmlearner_tf.prep.prepare import prepare_dataset
     from sfmlearner_tf.synthetic import SyntheticConfig, render_dataset
 
     root = Path(config.work_dir)

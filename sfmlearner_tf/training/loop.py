@@ -15,6 +15,7 @@ from sfmlearner_tf.data.pipeline import steps_per_epoch as pipeline_steps_per_ep
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.losses import LossConfig
 from sfmlearner_tf.models import DispNet, PoseExpNet
+from sfmlearner_tf.ops.precision import DtypePolicy, needs_loss_scaling, precision_policy
 from sfmlearner_tf.progress import ProgressReporter
 from sfmlearner_tf.run_record import training_record, write_run_record
 from sfmlearner_tf.training.checkpoints import (
@@ -24,15 +25,7 @@ from sfmlearner_tf.training.checkpoints import (
     make_checkpoint,
 )
 from sfmlearner_tf.training.config import TrainConfig
-from sfmlearner_tf.training.distribute import (
-    DtypePolicy,
-    check_global_batch,
-    is_chief,
-    make_strategy,
-    needs_loss_scaling,
-    precision_policy,
-    worker_scratch_dir,
-)
+from sfmlearner_tf.training.distribute import check_global_batch, is_chief, make_strategy, worker_scratch_dir
 from sfmlearner_tf.training.guards import GracefulStop, check_finite
 from sfmlearner_tf.training.step import SCALAR_KEYS, TrainStep, make_optimizer
 from sfmlearner_tf.training.summaries import write_step_summaries
