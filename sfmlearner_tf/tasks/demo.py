@@ -61,7 +61,7 @@ class DemoConfig:
         if not 1 <= self.num_test_drives < self.num_drives:
             raise ConfigError(f"DemoConfig: num_test_drives={self.num_test_drives} must be in "
                               f"[1, num_drives={self.num_drives}) (the rest are trained on)",
-                              fields=("num_test_drives",))
+                              fields=("num_test_drives", "num_drives"))
         if self.curve_every < 0:
             raise ConfigError(f"DemoConfig: curve_every={self.curve_every} must be >= 0", fields=("curve_every",))
         self.synthetic()  # its own rules on the drives
@@ -95,10 +95,12 @@ class DemoConfig:
 
     @property
     def img_height(self) -> int:
+        """The training (and evaluation) image height."""
         return self.run.data.img_height
 
     @property
     def img_width(self) -> int:
+        """The training (and evaluation) image width."""
         return self.run.data.img_width
 
     def train_config(self) -> TrainConfig:

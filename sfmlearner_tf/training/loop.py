@@ -79,7 +79,8 @@ def build_state(config: TrainConfig) -> TrainState:
 def restore_or_init(config: TrainConfig, state: TrainState, checkpoints: TrainCheckpoints) -> str:
     """Resumes (--continue_train: everything, Adam included, from the newest readable checkpoint in
     checkpoint_dir) or initialises from --init_checkpoint_file (weights; Adam too for our full checkpoints unless
-    --restart_optimizer). A resumed run never restarts Adam again. The run's settings win over restored state:
+    --restart_optimizer). A resume first compares the run's settings with the saved run_config.json
+    (provenance.check_resume). A resumed run never restarts Adam again. The run's settings win over restored state:
     the learning rate is --learning_rate's whatever Adam's restored variable held. Returns a one-line description
     of what was restored and what was overridden."""
     newest = checkpoints.newest()
@@ -170,12 +171,11 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     start = int(state.step.numpy())
     # A fresh draw per (re)start, so a resumed run does not replay the first batches; the RNG is checkpointed.
     data_seed = int(state.rng.uniform([], 0, 2**31 - 1, dtype=tf.int64).numpy())
-    validation = None
+    validation, validation_note = None, ""
     if dataset is None:
         pipeline = config.pipeline("train", data_seed)
         dataset, steps_per_epoch = make_dataset(pipeline).repeat(), pipeline_steps_per_epoch(pipeline)
         validation, validation_note = load_validation(config)
-        start_note += f"; {validation_note}"
     train_step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, config.loss,
                            config.optimizer.weight_decay, strategy, config.distribution.jit_compile)
     iterator = iter(strategy.experimental_distribute_dataset(dataset))
@@ -186,7 +186,8 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     total_steps = max(config.last_step - start, 0)
     if log:
         print(f"train: {start_note}; steps {start + 1}..{config.last_step}, {steps_per_epoch} steps per epoch, "
-              f"global batch {config.data.batch_size} on {strategy.num_replicas_in_sync} replica(s)", flush=True)
+              f"global batch {config.data.batch_size} on {strategy.num_replicas_in_sync} replica(s)"
+              + (f"; {validation_note}" if validation_note else ""), flush=True)
     progress = ProgressReporter(total_steps, "train", every_s=config.progress_every_s if log else float("inf"),
                                 unit="steps")
     values: dict[str, float] = {}
