@@ -6,14 +6,16 @@ the JSON with all numbers goes to --output_dir.
 
 from __future__ import annotations
 
+from absl import flags
+
 import flags.eval as eval_flags
 from sfmlearner_tf.apps import run_program
 
 
-def _evaluate() -> None:
+def _evaluate(flag_values: flags.FlagValues) -> None:
     from sfmlearner_tf.tasks.evaluate import evaluate
 
-    config, notes = eval_flags.config_and_notes_from_flags()
+    config, notes = eval_flags.config_and_notes_from_flags(flag_values)
     for note in filter(None, notes):
         print(f"sfm-eval: {note}", flush=True)
     print(evaluate(config)["table"])
@@ -21,7 +23,7 @@ def _evaluate() -> None:
 
 def main() -> None:
     """Console entry point (sfm-eval)."""
-    run_program("sfm-eval", _evaluate)
+    run_program("sfm-eval", eval_flags.define_flags, _evaluate)
 
 
 if __name__ == "__main__":

@@ -6,21 +6,23 @@
 
 from __future__ import annotations
 
+from absl import flags
+
 from flags import train as train_flags
 from sfmlearner_tf.apps import run_program
 
 
-def _train() -> int | None:
+def _train(flag_values: flags.FlagValues) -> int | None:
     """Trains; a run stopped by a signal exits with 128 + the signal number, after saving."""
     from sfmlearner_tf.training import train
 
-    result = train(train_flags.config_from_flags())
+    result = train(train_flags.config_from_flags(flag_values))
     return None if result.signum is None else 128 + result.signum
 
 
 def main() -> None:
     """Console-script entry point (sfm-train)."""
-    run_program("sfm-train", _train)
+    run_program("sfm-train", train_flags.define_flags, _train)
 
 
 if __name__ == "__main__":

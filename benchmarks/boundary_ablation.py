@@ -52,12 +52,12 @@ class AblationConfig:
 
 
 SIZES = {
-    "toy": AblationConfig(DemoConfig(num_drives=3, num_test_drives=1, num_frames=10, render_width=208,
+    "toy": AblationConfig(DemoConfig.from_settings(num_drives=3, num_test_drives=1, num_frames=10, render_width=208,
                                      render_height=64, img_height=32, img_width=96, batch_size=2, steps=3,
                                      lambda_seg=0.0, progress_every_s=float("inf")),
                           finetune_steps=2, seeds=(1,)),
-    "small": AblationConfig(DemoConfig(lambda_seg=0.0), finetune_steps=300, seeds=(1, 2, 3)),
-    "full": AblationConfig(DemoConfig(num_drives=40, num_test_drives=8, num_frames=100, render_width=1242,
+    "small": AblationConfig(DemoConfig.from_settings(lambda_seg=0.0), finetune_steps=300, seeds=(1, 2, 3)),
+    "full": AblationConfig(DemoConfig.from_settings(num_drives=40, num_test_drives=8, num_frames=100, render_width=1242,
                                       render_height=375, img_height=128, img_width=416, steps=20000,
                                       lambda_seg=0.0),
                            finetune_steps=5000, seeds=(1, 2, 3, 4, 5)),
@@ -198,9 +198,9 @@ def bar_chart(summary: dict, arms: tuple[float, ...]) -> np.ndarray:
 
 def run_ablation(config: AblationConfig, work_dir: Path) -> dict:
     """Runs (or resumes) the whole experiment; writes ablation.json, crops.png and boundary_errors.png."""
-    data = replace(config.data, work_dir=str(work_dir))
+    data = config.data.replace(work_dir=str(work_dir))
     prepare_demo_data(data)
-    pretrain = _train_and_evaluate(replace(data, lambda_seg=0.0).train_config().replace(
+    pretrain = _train_and_evaluate(data.replace(lambda_seg=0.0).train_config().replace(
         checkpoint_dir=str(work_dir / "runs" / "pretrain")), data, work_dir / "runs" / "pretrain.json")
     runs: dict[float, list[dict]] = {arm: [] for arm in config.arms}
     for seed in config.seeds:
@@ -236,7 +236,7 @@ def main() -> None:
     if args.finetune_steps:
         config = replace(config, finetune_steps=args.finetune_steps)
     if args.pretrain_steps:
-        config = replace(config, data=replace(config.data, steps=args.pretrain_steps))
+        config = replace(config, data=config.data.replace(steps=args.pretrain_steps))
     report = run_ablation(config, Path(args.work_dir))
     print(f"\nBoundary-loss ablation ({args.size}), {report['num_test_images']} held-out images, "
           f"mean ± std over seeds {list(config.seeds)}:")

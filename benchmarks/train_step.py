@@ -20,7 +20,7 @@ from benchmarks.bench_utils import emit, median_seconds
 from benchmarks.flops import forward_flops, train_step_flops
 from benchmarks.matmul_rate import matmul_gflops
 from sfmlearner_tf.ops.precision import DtypePolicy, precision_policy
-from sfmlearner_tf.training import TrainConfig, TrainStep, build_state, loss_config
+from sfmlearner_tf.training import TrainConfig, TrainStep, build_state
 
 
 def synthetic_batch(batch: int, height: int, width: int, seq_length: int, boundary: bool) -> dict[str, tf.Tensor]:
@@ -39,12 +39,12 @@ def synthetic_batch(batch: int, height: int, width: int, seq_length: int, bounda
 
 def time_step(config: TrainConfig, repeats: int) -> float:
     """Median seconds of one train step (2 untimed warm-up steps include tracing and compilation)."""
-    with DtypePolicy(precision_policy(config.mixed_precision)):
+    with DtypePolicy(precision_policy(config.distribution.mixed_precision)):
         state = build_state(config)
-    step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, loss_config(config),
-                     jit_compile=config.jit_compile)
-    batch = synthetic_batch(config.batch_size, config.img_height, config.img_width, config.seq_length,
-                            config.with_boundary)
+    step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, config.loss,
+                     jit_compile=config.distribution.jit_compile)
+    data = config.data
+    batch = synthetic_batch(data.batch_size, data.img_height, data.img_width, data.seq_length, data.with_boundary)
     return median_seconds(lambda: float(step(batch)["total"]), warmup=2, repeats=repeats)
 
 
@@ -55,10 +55,10 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=416)
     parser.add_argument("--batch_size", type=int, default=4)
     args = parser.parse_args()
-    base = TrainConfig(img_height=args.height, img_width=args.width, batch_size=args.batch_size)
+    base = TrainConfig.from_settings(img_height=args.height, img_width=args.width, batch_size=args.batch_size)
     state = build_state(base)
     forward = forward_flops(state.depth_net, state.pose_exp_net, args.batch_size, args.height, args.width,
-                            base.num_source)
+                            base.data.num_source)
     step_gflop = train_step_flops(forward) / 1e9
     gflops = matmul_gflops(2048)
     floor_s = step_gflop / gflops

@@ -1,8 +1,7 @@
 """Flags of the Mask R-CNN boundary program (sfm-mask-rcnn-prep / python -m mask_rcnn_prep).
 
-`define_flags(flag_values)` defines them (the entry point calls it on absl's FLAGS; tests use their own
-FlagValues). Importing this module defines nothing, so it can share a process with other programs' flags
-(several of which are also called --batch_size, --seq_length, ...).
+`define_flags(flag_values)` defines them (the entry point has run_program call it on absl's FLAGS; tests use
+their own FlagValues). Importing this module defines nothing, as for every program's flags.
 """
 
 from __future__ import annotations
@@ -15,10 +14,8 @@ from mask_rcnn_prep.coco_classes import COCO_CLASS_NAMES, DRIVING_CLASSES
 from mask_rcnn_prep.config import RESIZE_MODES, MaskRcnnConfig
 from mask_rcnn_prep.show_detections import ShowConfig
 
-FLAGS = flags.FLAGS
 
-
-def define_flags(flag_values: flags.FlagValues = FLAGS) -> None:
+def define_flags(flag_values: flags.FlagValues) -> None:
     """Defines the program's flags and their start-up validators on `flag_values`."""
     fv = {"flag_values": flag_values}
     flags.DEFINE_enum("mode", "dataset", ["dataset", "drive", "show"],
@@ -79,7 +76,7 @@ def _register_validators(flag_values: flags.FlagValues) -> None:
                 "--mode=show needs --image", **fv)
 
 
-def model_config_from_flags(flag_values: flags.FlagValues = FLAGS) -> MaskRcnnConfig:
+def model_config_from_flags(flag_values: flags.FlagValues) -> MaskRcnnConfig:
     """The Mask R-CNN inference settings."""
     f = flag_values
     return MaskRcnnConfig(
@@ -89,7 +86,7 @@ def model_config_from_flags(flag_values: flags.FlagValues = FLAGS) -> MaskRcnnCo
     )
 
 
-def config_from_flags(flag_values: flags.FlagValues = FLAGS) -> BoundaryJobConfig | ShowConfig:
+def config_from_flags(flag_values: flags.FlagValues) -> BoundaryJobConfig | ShowConfig:
     """The boundary job's config, or the show mode's."""
     f = flag_values
     model = model_config_from_flags(f)

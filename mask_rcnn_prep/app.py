@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from absl import flags
+
 from flags import mask_rcnn_prep as prep_flags
 from mask_rcnn_prep.boundary_job import run_boundary_job
 from mask_rcnn_prep.show_detections import ShowConfig, show_detections
 from sfmlearner_tf.apps import run_program
 
 
-def _prep() -> None:
-    config = prep_flags.config_from_flags()
+def _prep(flag_values: flags.FlagValues) -> None:
+    config = prep_flags.config_from_flags(flag_values)
     if isinstance(config, ShowConfig):
         print(show_detections(config))
     else:
@@ -18,8 +20,7 @@ def _prep() -> None:
 
 def main() -> None:
     """Console script `sfm-mask-rcnn-prep`."""
-    prep_flags.define_flags()
-    run_program("sfm-mask-rcnn-prep", _prep)
+    run_program("sfm-mask-rcnn-prep", prep_flags.define_flags, _prep)
 
 
 if __name__ == "__main__":

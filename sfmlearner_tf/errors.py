@@ -18,4 +18,10 @@ class UnreadableCheckpointError(CheckpointError):
 
 
 class ConfigError(SfmLearnerError):
-    """A configuration value is out of range or inconsistent with another one."""
+    """A configuration value is out of range or inconsistent with another one. `fields` names the offending
+    fields as dotted paths from the config that raised it (e.g. "loss.smooth_weight"), so that a program can
+    name the flag that set them."""
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = fields

@@ -19,6 +19,8 @@ from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.geometry import SAMPLER_MODES, projective_inverse_warp
 from sfmlearner_tf.ops.legacy_resize import area_downsample
 
+SEG_REDUCTIONS = ("mean", "sum")
+
 
 @dataclass(frozen=True)
 class LossConfig:
@@ -40,18 +42,32 @@ class LossConfig:
     def __post_init__(self) -> None:
         for name in ("smooth_weight", "explain_reg_weight", "lambda_seg"):
             if getattr(self, name) < 0:
-                raise ConfigError(f"LossConfig.{name} must be >= 0, got {getattr(self, name)}")
+                self._invalid(name, f"must be >= 0, got {getattr(self, name)}")
         if self.seg_gradient_order not in (1, 2):
-            raise ConfigError(f"LossConfig.seg_gradient_order must be 1 or 2, got {self.seg_gradient_order}")
-        if self.seg_reduction not in ("mean", "sum"):
-            raise ConfigError(f"LossConfig.seg_reduction must be 'mean' or 'sum', got {self.seg_reduction!r}")
+            self._invalid("seg_gradient_order", f"must be 1 or 2, got {self.seg_gradient_order}")
+        if self.seg_reduction not in SEG_REDUCTIONS:
+            self._invalid("seg_reduction", f"must be one of {', '.join(SEG_REDUCTIONS)}, got {self.seg_reduction!r}")
         if not 1 <= self.num_scales <= 4:
-            raise ConfigError(f"LossConfig.num_scales must be in 1..4, got {self.num_scales}")
+            self._invalid("num_scales", f"must be in 1..4, got {self.num_scales}")
         if not 1 <= self.seg_num_scales <= self.num_scales:
-            raise ConfigError(f"LossConfig.seg_num_scales must be in 1..num_scales={self.num_scales}, "
-                              f"got {self.seg_num_scales}")
+            self._invalid("seg_num_scales", f"must be in 1..num_scales={self.num_scales} (the loss pyramid's "
+                          f"scales), got {self.seg_num_scales}")
         if self.sampler_mode not in SAMPLER_MODES:
-            raise ConfigError(f"LossConfig.sampler_mode must be one of {SAMPLER_MODES}, got {self.sampler_mode!r}")
+            self._invalid("sampler_mode", f"must be one of {', '.join(SAMPLER_MODES)}, got {self.sampler_mode!r}")
+
+    @staticmethod
+    def _invalid(name: str, problem: str) -> None:
+        raise ConfigError(f"LossConfig.{name} {problem}", fields=(name,))
+
+    @property
+    def do_exp(self) -> bool:
+        """The explainability branch exists only when its regulariser is on, as in the original."""
+        return self.explain_reg_weight > 0
+
+    @property
+    def with_boundary(self) -> bool:
+        """The boundary panel is read (and the boundary loss computed) only when lambda_seg > 0."""
+        return self.lambda_seg > 0
 
 
 class LossTerms(NamedTuple):

@@ -52,9 +52,9 @@ def training_record(config: object) -> RunRecord:
     """The record of a training run (a TrainConfig), its precision resolved as the run resolves it."""
     from sfmlearner_tf.ops.precision import precision_policy
 
-    return RunRecord(img_height=config.img_height, img_width=config.img_width, seq_length=config.seq_length,
-                     explain_reg_weight=float(config.explain_reg_weight),
-                     precision=precision_policy(config.mixed_precision))
+    return RunRecord(img_height=config.data.img_height, img_width=config.data.img_width,
+                     seq_length=config.data.seq_length, explain_reg_weight=float(config.loss.explain_reg_weight),
+                     precision=precision_policy(config.distribution.mixed_precision))
 
 
 def write_run_record(checkpoint_dir: str | os.PathLike, record: RunRecord) -> Path:

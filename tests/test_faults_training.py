@@ -24,7 +24,7 @@ import pytest
 import tensorflow as tf
 from test_train_step import HEIGHT, WIDTH
 
-from sfmlearner_tf.errors import CheckpointError, UnreadableCheckpointError
+from sfmlearner_tf.errors import CheckpointError, ConfigError, UnreadableCheckpointError
 from sfmlearner_tf.geometry import bilinear_sampler
 from sfmlearner_tf.models import DispNet
 from sfmlearner_tf.models.tf1_checkpoint import check_readable, holds_optimizer, restore_models
@@ -34,6 +34,7 @@ from sfmlearner_tf.training.checkpoints import init_from_checkpoint, make_checkp
 from sfmlearner_tf.training.distribute import is_chief, worker_scratch_dir
 from sfmlearner_tf.training.guards import GracefulStop, check_finite
 from sfmlearner_tf.training.loop import restore_or_init
+from sfmlearner_tf.training.provenance import write_run_config
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = ".data-00000-of-00001"
@@ -85,8 +86,8 @@ def truncate(path: Path) -> None:
 
 
 def toy_config(checkpoint_dir: Path, **changes: object) -> TrainConfig:
-    return TrainConfig(img_height=HEIGHT, img_width=WIDTH, batch_size=2, checkpoint_dir=str(checkpoint_dir),
-                       **changes)
+    return TrainConfig.from_settings(img_height=HEIGHT, img_width=WIDTH, batch_size=2,
+                                                   checkpoint_dir=str(checkpoint_dir), **changes)
 
 
 def small_checkpoint(size: int = 1000) -> tf.train.Checkpoint:
@@ -118,6 +119,7 @@ def previous_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     only) and latest/model.latest-3 (full, Adam at 3 iterations), with different depth weights."""
     folder = tmp_path_factory.mktemp("previous_run")
     state = build_state(toy_config(folder))
+    write_run_config(folder, toy_config(folder))
     checkpoints = TrainCheckpoints(make_checkpoint(state.depth_net, state.pose_exp_net, state.optimizer,
                                                    state.step, state.rng), str(folder))
     for step in (2, 3):
@@ -198,8 +200,8 @@ def test_a_second_signal_during_a_save_is_only_recorded() -> None:
 def test_a_hard_stop_is_one_line_and_exit_code_130() -> None:
     """A second Ctrl-C outside a save raises KeyboardInterrupt (the loop may be stuck in a step): every
     program ends it with one line, not a traceback."""
-    body = "from sfmlearner_tf.apps import run_program\ndef stop():\n    raise KeyboardInterrupt\n" \
-           "run_program('x', stop)"
+    body = "from sfmlearner_tf.apps import run_program\ndef stop(flag_values):\n    raise KeyboardInterrupt\n" \
+           "run_program('x', lambda flag_values: None, stop)"
     completed = subprocess.run([sys.executable, "-c", body], cwd=REPO, text=True, capture_output=True, check=False,
                                env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
     assert completed.returncode == 130 and completed.stderr == "x: interrupted\n", completed.stderr
@@ -305,6 +307,10 @@ def test_resumed_flags_win_over_restored_state(tmp_path: Path, previous_run: Pat
     assert note == f"resumed from {latest} (step 3; weights, Adam state, RNG)"
 
     config = toy_config(previous_run, continue_train=True, seq_length=5)  # a flag that changes the networks
+    with pytest.raises(ConfigError, match=r"run_config.json: resuming with changed settings --seq_length 3 -> 5; "
+                                          r"pass --allow_config_change"):
+        restore_into(build_state(config), config)
+    config = config.replace(allow_config_change=True)  # allowed, but the checkpoint cannot take it
     with pytest.raises(CheckpointError) as raised:
         restore_into(build_state(config), config)
     message = str(raised.value)

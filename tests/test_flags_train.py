@@ -1,16 +1,20 @@
-"""flags/train.py: defaults equal the original's, bad values fail naming the flag, presets match the paper's table."""
+"""flags/train.py and flags/demo.py: defaults equal the original's, each flag sets one config field, bad values fail
+naming the flag, presets match the paper's table and the demo."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
 import pytest
 from absl import flags
 
+import flags.demo as demo_flags
 import flags.train as train_flags
 from sfmlearner_tf.tasks.demo import DemoConfig
 from sfmlearner_tf.training import TrainConfig
+from sfmlearner_tf.training.config import NOT_SETTABLE, RESUMABLE_CHANGES, SETTING_PATHS
 
 PRESETS = Path(train_flags.__file__).parent / "presets"
 
@@ -38,12 +42,13 @@ def parse(*argv: str) -> flags.FlagValues:
 def test_defaults_are_the_originals() -> None:
     config = train_flags.config_from_flags(parse())
     assert config == TrainConfig()
-    assert (config.learning_rate, config.beta1, config.beta2, config.epsilon) == (2e-4, 0.9, 0.999, 1e-8)
-    assert (config.smooth_weight, config.explain_reg_weight, config.batch_size) == (0.5, 0.0, 4)
-    assert (config.img_height, config.img_width, config.seq_length) == (128, 416, 3)
+    adam = config.optimizer
+    assert (adam.learning_rate, adam.beta1, adam.beta2, adam.epsilon, adam.weight_decay) == (2e-4, 0.9, 0.999, 1e-8, 0)
+    assert (config.loss.smooth_weight, config.loss.explain_reg_weight, config.data.batch_size) == (0.5, 0.0, 4)
+    assert (config.data.img_height, config.data.img_width, config.data.seq_length) == (128, 416, 3)
     assert (config.max_steps, config.last_step, config.summary_freq, config.save_latest_freq) == (200000, 199999,
                                                                                                     100, 5000)
-    assert (config.lambda_seg, config.weight_decay, config.seed, config.init_checkpoint_file) == (0, 0, 8964, None)
+    assert (config.loss.lambda_seg, config.seed, config.init_checkpoint_file) == (0, 8964, None)
 
 
 @pytest.mark.parametrize("argv, flag", [
@@ -51,32 +56,109 @@ def test_defaults_are_the_originals() -> None:
     ("--lambda_seg=-1", "--lambda_seg"),
     ("--learning_rate=0", "--learning_rate"),
     ("--beta1=1.0", "--beta1"),
+    ("--beta2=-0.1", "--beta2"),
+    ("--epsilon=0", "--epsilon"),
     ("--seq_length=4", "--seq_length"),
     ("--seq_length=1", "--seq_length"),
     ("--img_width=420", "--img_width"),
     ("--img_height=100", "--img_height"),
     ("--seg_gradient_order=3", "--seg_gradient_order"),
+    ("--seg_num_scales=5", "--seg_num_scales"),
     ("--batch_size=0", "--batch_size"),
+    ("--val_batches=-1", "--val_batches"),
     ("--distribution_strategy=tpu", "--distribution_strategy"),
 ])
 def test_bad_values_fail_naming_the_flag(argv: str, flag: str) -> None:
-    with pytest.raises(flags.Error, match=flag.lstrip("-")):
+    with pytest.raises(flags.Error, match=f"{flag}={argv.split('=')[1]}" if "strategy" not in flag else flag):
         parse(argv)
 
 
 def test_img_size_multiple_follows_the_explainability_branch() -> None:
-    assert train_flags.config_from_flags(parse("--img_width=208", "--img_height=64")).img_width == 208
+    assert train_flags.config_from_flags(parse("--img_width=208", "--img_height=64")).data.img_width == 208
     with pytest.raises(flags.IllegalFlagValueError, match=r"--img_width=208.*multiple of 32"):
         parse("--img_width=208", "--explain_reg_weight=0.2")
+
+
+def _leaves(config: object, prefix: str = "") -> dict[str, object]:
+    """Every non-dataclass field of a nested dataclass, by dotted path."""
+    out: dict[str, object] = {}
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if dataclasses.is_dataclass(value):
+            out.update(_leaves(value, f"{prefix}{field.name}."))
+        else:
+            out[f"{prefix}{field.name}"] = value
+    return out
+
+
+def test_every_flag_sets_one_field_and_every_field_has_a_flag_or_a_reason() -> None:
+    values = parse()
+    names = [name for name in values if name in SETTING_PATHS]
+    paths = _leaves(TrainConfig())
+    assert sorted(names) == sorted(spec.name for spec in train_flags.TRAIN_FLAGS) == sorted(SETTING_PATHS)
+    assert set(SETTING_PATHS.values()) | set(NOT_SETTABLE) == set(paths)  # each field: a flag or a reason
+    assert not set(SETTING_PATHS.values()) & set(NOT_SETTABLE)
+    assert len(set(SETTING_PATHS.values())) == len(SETTING_PATHS)  # one flag per field
+    for name in names:
+        assert values[name].default == paths[SETTING_PATHS[name]], name  # defaults agree
+    assert set(RESUMABLE_CHANGES) <= set(SETTING_PATHS)
+
+
+# Non-default values where doubling the default would not do.
+_OTHER = {"seq_length": 5, "seg_gradient_order": 2, "seg_num_scales": 2, "beta1": 0.5, "beta2": 0.5}
+
+
+def _other_value(name: str, values: flags.FlagValues) -> object:
+    default = values[name].default
+    if name in _OTHER:
+        return _OTHER[name]
+    if isinstance(values[name], flags.EnumFlag):
+        return next(choice for choice in values[name].parser.enum_values if choice != default)
+    if isinstance(default, bool):
+        return not default
+    if isinstance(default, (int, float)):
+        return default * 2 if default else type(default)(1)
+    return "some/where"
+
+
+def test_each_flag_changes_exactly_its_field() -> None:
+    base_argv = ("--img_width=512",)  # a multiple of 64: explain_reg_weight > 0 stays valid
+    base = _leaves(train_flags.config_from_flags(parse(*base_argv)))
+    for name in SETTING_PATHS:
+        value = _other_value(name, parse())
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        changed = _leaves(train_flags.config_from_flags(parse(*base_argv, f"--{name}={text}")))
+        differing = {path for path in base if base[path] != changed[path]}
+        derived = {"data.with_boundary"} if name == "lambda_seg" else set()
+        assert differing == {SETTING_PATHS[name]} | derived, name
+        assert changed[SETTING_PATHS[name]] == value, name
+
+
+def test_demo_flags_map_onto_the_demo_config() -> None:
+    values = flags.FlagValues()
+    demo_flags.define_flags(values)
+    values(["sfm-demo", "--steps=7", "--img_width=416", "--learning_rate=0.001", "--num_drives=5"])
+    config = demo_flags.config_from_flags(values)
+    assert config == DemoConfig.from_settings(steps=7, img_width=416, learning_rate=0.001, num_drives=5)
+    assert (config.run.max_steps, config.run.data.img_width, config.run.optimizer.learning_rate) == (7, 416, 0.001)
+    defaults = flags.FlagValues()
+    demo_flags.define_flags(defaults)
+    defaults(["sfm-demo"])
+    assert demo_flags.config_from_flags(defaults) == DemoConfig()
+    bad = flags.FlagValues()
+    demo_flags.define_flags(bad)
+    with pytest.raises(flags.IllegalFlagValueError, match=r"--img_width=100: TrainConfig: data.img_width must be"):
+        bad(["sfm-demo", "--img_width=100"])
 
 
 @pytest.mark.parametrize("name", sorted(PAPER_ROWS))
 def test_paper_table_presets(name: str) -> None:
     config = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / name}.cfg"))
     lambda_seg, smooth, lr, order, restart = PAPER_ROWS[name]
-    assert (config.lambda_seg, config.smooth_weight, config.learning_rate) == (lambda_seg, smooth, lr)
-    assert (config.seg_gradient_order, config.restart_optimizer) == (order, restart)
-    assert config.last_step == 35000 and config.batch_size == 4 and config.explain_reg_weight == 0
+    assert (config.loss.lambda_seg, config.loss.smooth_weight, config.optimizer.learning_rate) == (lambda_seg, smooth,
+                                                                                                    lr)
+    assert (config.loss.seg_gradient_order, config.optimizer.restart) == (order, restart)
+    assert config.last_step == 35000 and config.data.batch_size == 4 and config.loss.explain_reg_weight == 0
     assert config.init_checkpoint_file.endswith("model-190532") and config.continue_train
 
 
@@ -84,7 +166,7 @@ def test_baseline_and_demo_presets() -> None:
     baseline = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'original_baseline.cfg'}"))
     assert baseline.replace(checkpoint_dir=TrainConfig().checkpoint_dir, continue_train=False) == TrainConfig()
     demo = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'cpu_demo.cfg'}"))
-    demo = demo.replace(dataset_dir=os.path.normpath(demo.dataset_dir),
+    demo = demo.replace(dataset_dir=os.path.normpath(demo.data.dataset_dir),
                         checkpoint_dir=os.path.normpath(demo.checkpoint_dir))
     assert demo == DemoConfig(work_dir="./sfm_demo").train_config().replace(progress_every_s=10.0)
     assert len(list(PRESETS.glob("*.cfg"))) == len(PAPER_ROWS) + 4  # + the two Cityscapes -> KITTI stages
@@ -95,7 +177,7 @@ def test_cityscapes_then_kitti_presets() -> None:
     stage1 = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'cityscapes_pretrain.cfg'}"))
     stage2 = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'cityscapes_then_kitti_finetune.cfg'}"))
     assert stage1.replace(checkpoint_dir=TrainConfig().checkpoint_dir, continue_train=False) == TrainConfig()
-    assert stage2.learning_rate == pytest.approx(stage1.learning_rate / 10)
-    assert stage2.init_checkpoint_file == stage1.checkpoint_dir and stage2.restart_optimizer
-    assert stage2.replace(learning_rate=stage1.learning_rate, init_checkpoint_file=None, restart_optimizer=False,
-                          checkpoint_dir=stage1.checkpoint_dir) == stage1
+    assert stage2.optimizer.learning_rate == pytest.approx(stage1.optimizer.learning_rate / 10)
+    assert stage2.init_checkpoint_file == stage1.checkpoint_dir and stage2.optimizer.restart
+    assert stage2.replace(learning_rate=stage1.optimizer.learning_rate, init_checkpoint_file=None,
+                          restart_optimizer=False, checkpoint_dir=stage1.checkpoint_dir) == stage1

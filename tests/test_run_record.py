@@ -29,8 +29,8 @@ from sfmlearner_tf.training import TrainConfig, train
 def test_training_writes_the_record_of_its_settings_before_the_first_step(tmp_path: Path) -> None:
     broken = tf.data.Dataset.from_tensors(tf.constant(b"not a jpeg")).map(
         lambda data: {**make_batch(seed=4), "tgt_image": tf.io.decode_jpeg(data)[tf.newaxis]})
-    config = TrainConfig(img_height=32, img_width=64, batch_size=2, seq_length=3, explain_reg_weight=0.2,
-                         checkpoint_dir=str(tmp_path), progress_every_s=0.0)
+    config = TrainConfig.from_settings(img_height=32, img_width=64, batch_size=2, seq_length=3, explain_reg_weight=0.2,
+                                       checkpoint_dir=str(tmp_path), progress_every_s=0.0)
     with pytest.raises(DataError, match="step 1 cannot be read"):
         train(config, dataset=broken, steps_per_epoch=100, log=False)
     payload = json.loads((tmp_path / "run_record.json").read_text())

@@ -27,7 +27,7 @@ EXCLUDED = ("rng/", "save_counter/")
 def config_for(checkpoint_dir: Path, **changes: object) -> TrainConfig:
     settings = {"img_height": HEIGHT, "img_width": WIDTH, "batch_size": 2, "summary_freq": 2,
                 "save_latest_freq": 2, "checkpoint_dir": str(checkpoint_dir), "progress_every_s": 0.0, **changes}
-    return TrainConfig(**settings)
+    return TrainConfig.from_settings(**settings)
 
 
 def fixed_data() -> tf.data.Dataset:

@@ -11,7 +11,7 @@ import tensorflow as tf
 from sfmlearner_tf.losses import compute_losses
 from sfmlearner_tf.models import DispNet
 from sfmlearner_tf.ops.precision import DtypePolicy, needs_loss_scaling, precision_policy
-from sfmlearner_tf.training import TrainConfig, TrainStep, build_state, loss_config, make_optimizer, to_model_range
+from sfmlearner_tf.training import TrainConfig, TrainStep, build_state, make_optimizer, to_model_range
 from sfmlearner_tf.training.distribute import make_strategy
 from sfmlearner_tf.training.step import kernel_l2
 
@@ -36,7 +36,7 @@ def make_batch(batch: int = 2, height: int = HEIGHT, width: int = WIDTH, seed: i
 
 
 def small_config(**changes: object) -> TrainConfig:
-    return TrainConfig(img_height=HEIGHT, img_width=WIDTH, batch_size=2, **changes)
+    return TrainConfig.from_settings(img_height=HEIGHT, img_width=WIDTH, batch_size=2, **changes)
 
 
 def test_to_model_range_maps_uint8_onto_minus_one_one() -> None:
@@ -67,9 +67,9 @@ def test_first_adam_step_matches_tf1_adam_formula_for_every_variable() -> None:
         tgt, src = to_model_range(batch["tgt_image"]), to_model_range(batch["src_image_stack"])
         poses, _ = state.pose_exp_net(tgt, src)
         terms, _ = compute_losses(tgt, src, state.depth_net(tgt), poses, None, batch["intrinsics"], None,
-                                  loss_config(config))
+                                  config.loss)
     grads = [g.numpy() for g in tape.gradient(terms.total, variables)]
-    out = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, loss_config(config))(batch)
+    out = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, config.loss)(batch)
     assert float(out["total"]) == pytest.approx(float(terms.total), rel=1e-5)
     lr_t = 1e-3 * np.sqrt(1 - 0.999) / (1 - 0.9)
     for variable, w0, g in zip(variables, before, grads):
@@ -84,7 +84,7 @@ def test_first_adam_step_matches_tf1_adam_formula_for_every_variable() -> None:
 def test_loss_decreases_on_a_fixed_batch_without_retracing() -> None:
     config = small_config()
     state = build_state(config)
-    step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, loss_config(config))
+    step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, config.loss)
     batch = make_batch(seed=1)
     losses = [float(step(batch)["total"]) for _ in range(5)]
     assert losses[-1] < 0.95 * losses[0]
@@ -100,8 +100,8 @@ def test_total_is_pixel_smooth_boundary_and_weight_decay() -> None:
     variables = state.depth_net.trainable_variables + state.pose_exp_net.trainable_variables
     expected_l2 = sum(0.5 * np.sum(v.numpy().astype(np.float64) ** 2) for v in variables if "kernel" in v.path)
     assert float(kernel_l2(variables)) == pytest.approx(expected_l2, rel=1e-5)
-    step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, loss_config(config),
-                     weight_decay=config.weight_decay)
+    step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, config.loss,
+                     weight_decay=config.optimizer.weight_decay)
     out = step(make_batch(boundary=True))
     assert float(out["weight_decay"]) == pytest.approx(0.05 * expected_l2, rel=1e-5)
     assert float(out["seg"]) > 0
@@ -117,7 +117,7 @@ def _first_step(batch: dict, strategy: str = "default", jit_compile: bool = Fals
     tf.keras.utils.set_random_seed(5)
     with distribution.scope():
         state = build_state(config)
-    step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, loss_config(config),
+    step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, config.loss,
                      strategy=distribution, jit_compile=jit_compile)
     dataset = distribution.experimental_distribute_dataset(tf.data.Dataset.from_tensors(batch))
     return float(step(next(iter(dataset)))["total"]), step

@@ -7,23 +7,25 @@ import signal
 import sys
 from collections.abc import Callable
 
-from absl import app
+from absl import app, flags
 
 from sfmlearner_tf.errors import SfmLearnerError
 
 
-def run_program(name: str, body: Callable[[], int | None]) -> None:
-    """Parses the flags and runs `body()`: stray arguments are a usage error, TensorFlow's INFO logs (one per
-    checkpoint save) stay out of the progress lines, and the project's errors (a bad file, flag or checkpoint)
-    end as one line `<name>: error: ...` on stderr with exit code 1 instead of a traceback; a KeyboardInterrupt
-    (a hard stop) ends as `<name>: interrupted` with 130. A non-zero int returned by `body` becomes the exit code."""
+def run_program(name: str, define_flags: Callable[[flags.FlagValues], None],
+                body: Callable[[flags.FlagValues], int | None]) -> None:
+    """Defines the program's flags (`define_flags(FLAGS)`, absl's global FlagValues), parses them and runs
+    `body(FLAGS)`: stray arguments are a usage error, TensorFlow's INFO logs (one per checkpoint save) stay out of
+    the progress lines, and the project's errors (a bad file, flag or checkpoint) end as one line
+    `<name>: error: ...` on stderr with exit code 1 instead of a traceback; a KeyboardInterrupt (a hard stop) ends
+    as `<name>: interrupted` with 130. A non-zero int returned by `body` becomes the exit code."""
 
     def _run(argv: list[str]) -> None:
         if len(argv) > 1:
             raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
         logging.getLogger("tensorflow").setLevel(logging.WARNING)
         try:
-            code = body()
+            code = body(flags.FLAGS)
         except SfmLearnerError as error:
             print(f"{name}: error: {error}", file=sys.stderr)
             sys.exit(1)
@@ -33,4 +35,5 @@ def run_program(name: str, body: Callable[[], int | None]) -> None:
         if code:
             sys.exit(code)
 
+    define_flags(flags.FLAGS)
     app.run(_run)

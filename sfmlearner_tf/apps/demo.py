@@ -3,15 +3,17 @@ on the held-out drives before and after training, beside image-blind priors (fla
 
 from __future__ import annotations
 
+from absl import flags
+
 from flags import demo as demo_flags
 from sfmlearner_tf.apps import run_program
 
 
-def _demo() -> int:
+def _demo(flag_values: flags.FlagValues) -> int:
     """Runs the demo and prints the tables; a stop by signal exits with 128 + its number, resumable."""
     from sfmlearner_tf.tasks.demo import run_demo
 
-    summary = run_demo(demo_flags.config_from_flags())
+    summary = run_demo(demo_flags.config_from_flags(flag_values))
     if summary["stopped_by"] == "signal":
         print(f"sfm-demo: stopped at step {summary['steps']} (saved {summary['checkpoint']}); run the same "
               "command to resume", flush=True)
@@ -26,7 +28,7 @@ def _demo() -> int:
 
 def main() -> None:
     """Console-script entry point (sfm-demo)."""
-    run_program("sfm-demo", _demo)
+    run_program("sfm-demo", demo_flags.define_flags, _demo)
 
 
 if __name__ == "__main__":

@@ -7,19 +7,20 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the TFLite converter's C++ log lines
 
+from absl import flags
 from absl import logging as absl_logging
 
 from flags import export as export_flags
 from sfmlearner_tf.apps import run_program
 
 
-def _export() -> None:
+def _export(flag_values: flags.FlagValues) -> None:
     absl_logging.set_verbosity(absl_logging.WARNING)  # the SavedModel writer's INFO lines
     from sfmlearner_tf.export import convert_to_tflite, export_savedmodel, export_tf1_checkpoint
     from sfmlearner_tf.io_utils import atomic_write_bytes
     from sfmlearner_tf.models.restore import restore_depth_net
 
-    request, notes = export_flags.request_and_notes_from_flags()
+    request, notes = export_flags.request_and_notes_from_flags(flag_values)
     for note in filter(None, notes):
         print(f"sfm-export: {note}", flush=True)
     if request.format == "tf1":
@@ -42,7 +43,7 @@ def _export() -> None:
 
 def main() -> None:
     """Console-script entry point (sfm-export)."""
-    run_program("sfm-export", _export)
+    run_program("sfm-export", export_flags.define_flags, _export)
 
 
 if __name__ == "__main__":

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+from absl import flags
+
 from flags import predict as predict_flags
 from sfmlearner_tf.apps import run_program
 
 
-def _predict() -> None:
+def _predict(flag_values: flags.FlagValues) -> None:
     from sfmlearner_tf.predict import predict
 
-    config, notes = predict_flags.config_and_notes_from_flags()
+    config, notes = predict_flags.config_and_notes_from_flags(flag_values)
     for note in filter(None, notes):
         print(f"sfm-predict: {note}", flush=True)
     result = predict(config)
@@ -24,7 +26,7 @@ def _predict() -> None:
 
 def main() -> None:
     """Console-script entry point (sfm-predict)."""
-    run_program("sfm-predict", _predict)
+    run_program("sfm-predict", predict_flags.define_flags, _predict)
 
 
 if __name__ == "__main__":

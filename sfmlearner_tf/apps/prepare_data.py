@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-from flags.prepare_data import FLAGS, config_from_flags
+from absl import flags
+
+from flags import prepare_data as prepare_flags
 from sfmlearner_tf.apps import run_program
 
 
-def _prepare() -> None:
+def _prepare(flag_values: flags.FlagValues) -> None:
     from sfmlearner_tf.io_utils import check_writable_folder
     from sfmlearner_tf.tasks.prepare import prepare
 
-    config = config_from_flags()
-    if FLAGS.tfds_data_dir:
-        check_writable_folder(FLAGS.tfds_data_dir, "--tfds_data_dir")
-    result = prepare(config)
-    if FLAGS.tfds_data_dir and result.lists_written:
+    request = prepare_flags.config_from_flags(flag_values)
+    tfds_data_dir = request.tfds_data_dir
+    if tfds_data_dir:
+        check_writable_folder(tfds_data_dir, "--tfds_data_dir")
+    result = prepare(request.config)
+    if tfds_data_dir and result.lists_written:
         from sfmlearner_tf.data.tfds_builder import build_prepared_samples
 
-        print(f"sfm-prepare-data: TFDS data set in {FLAGS.tfds_data_dir}: "
-              f"{build_prepared_samples(config.dump_root, FLAGS.tfds_data_dir)}")
+        print(f"sfm-prepare-data: TFDS data set in {tfds_data_dir}: "
+              f"{build_prepared_samples(request.config.dump_root, tfds_data_dir)}")
 
 
 def main() -> None:
     """Console-script entry point (sfm-prepare-data)."""
-    run_program("sfm-prepare-data", _prepare)
+    run_program("sfm-prepare-data", prepare_flags.define_flags, _prepare)
 
 
 if __name__ == "__main__":

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import time
 
+from absl import flags
+
 from flags import render_synthetic as render_flags
 from sfmlearner_tf.apps import run_program
 
 
-def _render() -> None:
+def _render(flag_values: flags.FlagValues) -> None:
     from sfmlearner_tf.synthetic import render_dataset
 
-    config = render_flags.config_from_flags()
+    request = render_flags.config_from_flags(flag_values)
+    config = request.config
     start = time.monotonic()
-    manifest = render_dataset(render_flags.FLAGS.output_dir, config, num_workers=render_flags.FLAGS.num_workers)
+    manifest = render_dataset(request.output_dir, config, num_workers=request.num_workers)
     print(f"render_synthetic: {len(manifest.drives)} drives x {config.num_frames} frames at "
           f"{config.width}x{config.height} in {time.monotonic() - start:.1f} s -> {manifest.root}")
 
 
 def main() -> None:
     """Console-script entry point (sfm-render-synthetic)."""
-    run_program("sfm-render-synthetic", _render)
+    run_program("sfm-render-synthetic", render_flags.define_flags, _render)
 
 
 if __name__ == "__main__":

@@ -31,9 +31,10 @@ class PipelineConfig:
     """Input pipeline settings. source "folder" reads `<dataset_dir>/<split>.txt`; "tfds" reads the TFDS data set
     (tfds_builder.PreparedSamples) from tfds_data_dir. tfds_shuffle_buffer bounds the shuffle of TFDS records
     (the folder source shuffles the whole file list, as the original). exact_intrinsics fixes the original's
-    K update in the augmentation (see augmentation.py; off by default for faithfulness)."""
+    K update in the augmentation (see augmentation.py; off by default for faithfulness). The target is the middle
+    frame, so seq_length is odd."""
 
-    dataset_dir: str
+    dataset_dir: str = ""
     batch_size: int = 4
     img_height: int = 128
     img_width: int = 416
@@ -49,6 +50,24 @@ class PipelineConfig:
     tfds_shuffle_buffer: int = 4096
     exact_intrinsics: bool = False
     num_parallel_calls: int = tf.data.AUTOTUNE
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "img_height", "img_width", "num_scales", "tfds_shuffle_buffer"):
+            if getattr(self, name) < 1:
+                self._invalid(name, f"must be >= 1, got {getattr(self, name)}")
+        if self.seq_length < 3 or self.seq_length % 2 == 0:
+            self._invalid("seq_length", f"must be odd and >= 3 (target in the middle), got {self.seq_length}")
+        if self.source not in SOURCES:
+            self._invalid("source", f"must be one of {', '.join(SOURCES)}, got {self.source!r}")
+
+    @staticmethod
+    def _invalid(name: str, problem: str) -> None:
+        raise ConfigError(f"PipelineConfig.{name} {problem}", fields=(name,))
+
+    @property
+    def num_source(self) -> int:
+        """Source frames per sample (the target is the middle frame)."""
+        return self.seq_length - 1
 
 
 def _fail(message: str, name: tf.Tensor, *details: tf.Tensor) -> tf.Operation:
@@ -156,8 +175,6 @@ def _tfds_records(config: PipelineConfig) -> tf.data.Dataset:
 def make_dataset(config: PipelineConfig) -> tf.data.Dataset:
     """One epoch of batches: uint8 "tgt_image" [B,H,W,3], "src_image_stack" [B,H,W,3(L-1)], float32
     "intrinsics" [B,num_scales,3,3] and, with_boundary, float32 "boundary" [B,H,W,1] in [0, 1]."""
-    if config.source not in SOURCES:
-        raise ConfigError(f"pipeline source must be one of {SOURCES}, got {config.source!r}")
     records = _folder_records(config) if config.source == "folder" else _tfds_records(config)
     samples = records.interleave(checked_decode, cycle_length=4, block_length=1,
                                  num_parallel_calls=config.num_parallel_calls, deterministic=True)

@@ -4,6 +4,7 @@ training, beside two image-blind priors (a constant map and a row-wise prior; se
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -17,9 +18,23 @@ from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.evaluation.depth_metrics import SUMMARY_METRICS, format_labelled_table
 from sfmlearner_tf.io_utils import atomic_write_text
 from sfmlearner_tf.run_record import training_record, write_run_record
+from sfmlearner_tf.synthetic.config import SyntheticConfig
 from sfmlearner_tf.training.config import TrainConfig
 
 BOUNDARY_KEYS = ("dbe_acc", "dbe_comp", "edge_sharpness")
+
+
+# The demo's training run (paths aside: they follow work_dir). flags/presets/cpu_demo.cfg gives the same run.
+DEMO_RUN = TrainConfig.from_settings(
+    img_height=64, img_width=208, batch_size=4, max_steps=1200, include_last_step=True, learning_rate=2e-4,
+    smooth_weight=0.1, lambda_seg=0.5, seed=5, summary_freq=100, save_latest_freq=200, max_checkpoints_to_keep=0,
+    continue_train=True, progress_every_s=15.0)
+
+# Demo settings that set its training run: the demo's name -> the run's setting.
+RUN_SETTINGS = {"img_height": "img_height", "img_width": "img_width", "batch_size": "batch_size",
+                "steps": "max_steps", "seed": "seed", "learning_rate": "learning_rate",
+                "smooth_weight": "smooth_weight", "lambda_seg": "lambda_seg", "mixed_precision": "mixed_precision",
+                "progress_every_s": "progress_every_s"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +42,7 @@ class DemoConfig:
     """What the demo renders, trains and evaluates. The defaults are chosen to fit 10 minutes on 2 CPU cores;
     the README's results section says how they were measured.
 
+    `run` is the training run (its data and checkpoint folders are set under work_dir by `train_config`); its
     `seed` fixes the initial weights (under the original's Glorot initialisation the initial mean disparity
     depends on it, and one near the sigmoid's cap keeps the depth flat for a long time); `data_seed` fixes the
     rendered drives. `curve_every` > 0 evaluates the held-out drives every that many steps.
@@ -38,50 +54,72 @@ class DemoConfig:
     num_frames: int = 40
     render_width: int = 416
     render_height: int = 128
-    img_height: int = 64
-    img_width: int = 208
-    batch_size: int = 4
-    steps: int = 1200
-    learning_rate: float = 2e-4
-    smooth_weight: float = 0.1
-    lambda_seg: float = 0.5
-    mixed_precision: bool = False
-    seed: int = 5
     data_seed: int = 8964
     curve_every: int = 0
-    progress_every_s: float = 15.0
+    run: TrainConfig = DEMO_RUN
 
     def __post_init__(self) -> None:
         if not 1 <= self.num_test_drives < self.num_drives:
             raise ConfigError(f"DemoConfig: num_test_drives={self.num_test_drives} must be in "
-                              f"[1, num_drives={self.num_drives}) (the rest are trained on)")
+                              f"[1, num_drives={self.num_drives}) (the rest are trained on)",
+                              fields=("num_test_drives", "num_drives"))
         if self.curve_every < 0:
-            raise ConfigError(f"DemoConfig: curve_every={self.curve_every} must be >= 0")
+            raise ConfigError(f"DemoConfig: curve_every={self.curve_every} must be >= 0", fields=("curve_every",))
+        self.synthetic()  # its own rules on the drives
+
+    def synthetic(self) -> SyntheticConfig:
+        """The rendered drives."""
+        return SyntheticConfig(num_drives=self.num_drives, num_test_drives=self.num_test_drives,
+                               num_frames=self.num_frames, width=self.render_width, height=self.render_height,
+                               seed=self.data_seed)
+
+    @classmethod
+    def from_settings(cls, **settings: object) -> DemoConfig:
+        """The default demo with some settings (fields, or names of RUN_SETTINGS) changed."""
+        return cls().replace(**settings)
+
+    def replace(self, **settings: object) -> DemoConfig:
+        """A copy with some settings changed: own fields by name, the run's by the names of RUN_SETTINGS.
+        A ConfigError of the run names its fields as `run.<path>`."""
+        run = {RUN_SETTINGS[name]: value for name, value in settings.items() if name in RUN_SETTINGS}
+        own = {name: value for name, value in settings.items() if name not in RUN_SETTINGS}
+        if run:
+            try:
+                own["run"] = self.run.replace(**run)
+            except ConfigError as error:
+                raise ConfigError(str(error), fields=tuple(f"run.{f}" for f in error.fields)) from None
+        return dataclasses.replace(self, **own)
+
+    def setting(self, name: str) -> object:
+        """The value of a setting (a field, or a name of RUN_SETTINGS)."""
+        return self.run.setting(RUN_SETTINGS[name]) if name in RUN_SETTINGS else getattr(self, name)
+
+    @property
+    def img_height(self) -> int:
+        """The training (and evaluation) image height."""
+        return self.run.data.img_height
+
+    @property
+    def img_width(self) -> int:
+        """The training (and evaluation) image width."""
+        return self.run.data.img_width
 
     def train_config(self) -> TrainConfig:
         """The run_train settings of the demo (flags/presets/cpu_demo.cfg holds the default ones)."""
         root = Path(self.work_dir)
-        return TrainConfig(dataset_dir=str(root / "prepared"), checkpoint_dir=str(root / "checkpoints"),
-                           img_height=self.img_height, img_width=self.img_width, batch_size=self.batch_size,
-                           max_steps=self.steps, include_last_step=True, learning_rate=self.learning_rate,
-                           smooth_weight=self.smooth_weight, lambda_seg=self.lambda_seg, seed=self.seed,
-                           mixed_precision=self.mixed_precision, summary_freq=100, save_latest_freq=200,
-                           max_checkpoints_to_keep=0, continue_train=True, progress_every_s=self.progress_every_s)
+        return self.run.replace(dataset_dir=str(root / "prepared"), checkpoint_dir=str(root / "checkpoints"))
 
 
 def prepare_demo_data(config: DemoConfig) -> None:
     """Renders the drives and prepares the training samples at the training size (both resume)."""
     from sfmlearner_tf.prep.config import PrepareConfig
     from sfmlearner_tf.prep.prepare import prepare_dataset
-    from sfmlearner_tf.synthetic import SyntheticConfig, render_dataset
+    from sfmlearner_tf.synthetic import render_dataset
 
     root = Path(config.work_dir)
-    synthetic = SyntheticConfig(num_drives=config.num_drives, num_test_drives=config.num_test_drives,
-                                num_frames=config.num_frames, width=config.render_width,
-                                height=config.render_height, seed=config.data_seed)
     # Rendering is numpy-bound and per frame: one process per core.
-    render_dataset(root / "synthetic", synthetic, num_workers=os.cpu_count() or 1,
-                   progress_every_s=config.progress_every_s)
+    render_dataset(root / "synthetic", config.synthetic(), num_workers=os.cpu_count() or 1,
+                   progress_every_s=config.run.progress_every_s)
     prepare_dataset(PrepareConfig(dataset_name="synthetic", dataset_dir=str(root / "synthetic"),
                                   dump_root=str(root / "prepared"), img_height=config.img_height,
                                   img_width=config.img_width, boundary_source="synthetic", num_threads=2))
@@ -144,7 +182,7 @@ def run_demo(config: DemoConfig) -> dict:
     curve = [{"step": 0, "metrics": before["metrics"]}]
 
     def record_curve(step: int, state) -> None:
-        if config.curve_every and step % config.curve_every == 0 and step < config.steps:
+        if config.curve_every and step % config.curve_every == 0 and step < train_config.max_steps:
             curve.append({"step": step, "metrics": evaluate_held_out(config, state.depth_net)["metrics"]})
             print(f"held-out depth at step {step}: abs_rel {curve[-1]['metrics']['abs_rel']:.4f}", flush=True)
 

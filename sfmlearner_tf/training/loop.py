@@ -10,10 +10,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from sfmlearner_tf.data.pipeline import PipelineConfig, check_dataset, make_dataset
+from sfmlearner_tf.data.pipeline import check_dataset, make_dataset
 from sfmlearner_tf.data.pipeline import steps_per_epoch as pipeline_steps_per_epoch
 from sfmlearner_tf.errors import ConfigError, DataError
-from sfmlearner_tf.losses import LossConfig
 from sfmlearner_tf.models import DispNet, PoseExpNet
 from sfmlearner_tf.ops.precision import DtypePolicy, needs_loss_scaling, precision_policy
 from sfmlearner_tf.progress import ProgressReporter
@@ -27,8 +26,10 @@ from sfmlearner_tf.training.checkpoints import (
 from sfmlearner_tf.training.config import TrainConfig
 from sfmlearner_tf.training.distribute import check_global_batch, is_chief, make_strategy, worker_scratch_dir
 from sfmlearner_tf.training.guards import GracefulStop, check_finite
+from sfmlearner_tf.training.provenance import check_resume, write_run_config
 from sfmlearner_tf.training.step import SCALAR_KEYS, TrainStep, make_optimizer
-from sfmlearner_tf.training.summaries import write_step_summaries
+from sfmlearner_tf.training.summaries import write_scalar, write_step_summaries
+from sfmlearner_tf.training.validation import load_validation
 
 
 @dataclass(frozen=True)
@@ -55,19 +56,12 @@ class TrainState:
     rng: tf.random.Generator
 
 
-def loss_config(config: TrainConfig) -> LossConfig:
-    """The loss settings of a run."""
-    return LossConfig(smooth_weight=config.smooth_weight, explain_reg_weight=config.explain_reg_weight,
-                      lambda_seg=config.lambda_seg, seg_gradient_order=config.seg_gradient_order,
-                      seg_reduction=config.seg_reduction, seg_num_scales=config.seg_num_scales,
-                      sampler_mode=config.sampler_mode)
-
-
 def build_state(config: TrainConfig) -> TrainState:
     """Creates and builds both nets and Adam (inside the current strategy scope and dtype policy)."""
     depth_net = DispNet().ensure_built()
-    pose_exp_net = PoseExpNet(num_source=config.num_source, do_exp=config.do_exp).ensure_built()
-    optimizer = make_optimizer(config.learning_rate, config.beta1, config.beta2, config.epsilon,
+    pose_exp_net = PoseExpNet(num_source=config.data.num_source, do_exp=config.loss.do_exp).ensure_built()
+    adam = config.optimizer
+    optimizer = make_optimizer(adam.learning_rate, adam.beta1, adam.beta2, adam.epsilon,
                                needs_loss_scaling(keras.config.dtype_policy().name))
     optimizer.build(depth_net.trainable_variables + pose_exp_net.trainable_variables)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
@@ -78,22 +72,25 @@ def build_state(config: TrainConfig) -> TrainState:
 def restore_or_init(config: TrainConfig, state: TrainState, checkpoints: TrainCheckpoints) -> str:
     """Resumes (--continue_train: everything, Adam included, from the newest readable checkpoint in
     checkpoint_dir) or initialises from --init_checkpoint_file (weights; Adam too for our full checkpoints unless
-    --restart_optimizer). A resumed run never restarts Adam again. The run's settings win over restored state:
+    --restart_optimizer). A resume first compares the run's settings with the saved run_config.json
+    (provenance.check_resume). A resumed run never restarts Adam again. The run's settings win over restored state:
     the learning rate is --learning_rate's whatever Adam's restored variable held. Returns a one-line description
     of what was restored and what was overridden."""
     newest = checkpoints.newest()
     if newest is not None and not config.continue_train:
         raise ConfigError(f"{config.checkpoint_dir} already holds checkpoints (newest {newest}); pass "
                           "--continue_train to resume, or choose another --checkpoint_dir")
+    changed = check_resume(config) if newest is not None else ""
     restored = checkpoints.restore_newest() if newest is not None else None
     if restored is not None:
         skipped = f", newer unreadable {', '.join(restored.skipped)} skipped" if restored.skipped else ""
         parts = "weights, Adam state, RNG" if restored.with_optimizer else \
             "weights, RNG; fresh Adam: this epoch checkpoint holds no Adam state"
         note = f"resumed from {restored.prefix} (step {int(state.step.numpy())}; {parts}{skipped})"
+        note += f"; {changed}" if changed else ""
         with_optimizer = restored.with_optimizer
     elif config.init_checkpoint_file:
-        optimizer = None if config.restart_optimizer else state.optimizer
+        optimizer = None if config.optimizer.restart else state.optimizer
         init = init_from_checkpoint(config.init_checkpoint_file, state.depth_net, state.pose_exp_net, optimizer)
         saved_at = "" if init.global_step is None else f", saved at step {init.global_step}"
         adam = "Adam state restored" if init.with_optimizer else "fresh Adam"
@@ -110,48 +107,48 @@ def _apply_run_settings(config: TrainConfig, optimizer: keras.optimizers.Optimiz
     """Sets the restored Adam's learning rate to --learning_rate; returns "; <what was overridden>" or ""."""
     variable = optimizer.learning_rate
     restored = float(variable.numpy())
-    variable.assign(config.learning_rate)
-    if np.float32(restored) == np.float32(config.learning_rate):
+    learning_rate = config.optimizer.learning_rate
+    variable.assign(learning_rate)
+    if np.float32(restored) == np.float32(learning_rate):
         return ""
-    return f"; --learning_rate {config.learning_rate:g} overrides the checkpoint's {restored:g}"
+    return f"; --learning_rate {learning_rate:g} overrides the checkpoint's {restored:g}"
 
 
-def pipeline_config(config: TrainConfig, seed: int) -> PipelineConfig:
-    """The input pipeline settings of a run (training split, global batch, boundary panel iff lambda_seg > 0)."""
-    if config.data_source == "folder" and not config.dataset_dir:
-        raise ConfigError("dataset_dir is empty: point it at a folder of prepared samples (train.txt)")
-    return PipelineConfig(dataset_dir=config.dataset_dir, batch_size=config.batch_size,
-                          img_height=config.img_height, img_width=config.img_width, seq_length=config.seq_length,
-                          with_boundary=config.with_boundary, augment=config.augment, seed=seed, split="train",
-                          source=config.data_source, tfds_data_dir=config.tfds_data_dir or "")
-
-
-def _format_losses(values: dict[str, float]) -> str:
-    return " ".join(f"{key} {values[key]:.4f}" for key in ("total", "pixel", "smooth", "exp", "seg")
+def _format_losses(values: dict[str, float], val_pixel: float | None) -> str:
+    text = " ".join(f"{key} {values[key]:.4f}" for key in ("total", "pixel", "smooth", "exp", "seg")
                     if key == "total" or values[key] != 0.0)
+    return text if val_pixel is None else f"{text} val_pixel {val_pixel:.4f}"
+
+
+def _check_dataset_dir(config: TrainConfig) -> None:
+    if config.data.source == "folder" and not config.data.dataset_dir:
+        raise ConfigError("dataset_dir is empty: point it at a folder of prepared samples (train.txt)")
 
 
 def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per_epoch: int | None = None,
           log: bool = True, on_step: Callable[[int, TrainState], None] | None = None) -> TrainResult:
     """Trains DispNet and PoseExpNet jointly for steps (start + 1) .. config.last_step.
 
-    Reads the prepared samples of config.dataset_dir (or `dataset`, a repeating tf.data.Dataset of batches in the
-    pipeline's format, with its `steps_per_epoch`). `on_step(step, state)`, if given, runs after every finished
+    Reads the prepared samples of config.data (or `dataset`, a repeating tf.data.Dataset of batches in the
+    pipeline's format, with its `steps_per_epoch`), and every summary_freq steps scores the validation loss on
+    the data set's val split (not with `dataset`). `on_step(step, state)`, if given, runs after every finished
     step (e.g. to evaluate the depth net along the way). Writes TensorBoard events and checkpoints to
-    config.checkpoint_dir (checked writable first; leftovers of an unfinished save are removed). A SIGINT/SIGTERM
-    ends the current step, saves, and returns with stopped_by="signal"; a non-finite loss raises
+    config.checkpoint_dir (checked writable first; leftovers of an unfinished save are removed), and the run's
+    configuration as run_config.json; a resume first compares it with the saved one (see provenance.py).
+    A SIGINT/SIGTERM ends the current step, saves, and returns with stopped_by="signal"; a non-finite loss raises
     NonFiniteLossError without saving; a save that fails raises CheckpointError, the previous checkpoint intact.
     """
-    strategy = make_strategy(config.distribution_strategy)  # first: a multi-worker one must precede any TF op
+    strategy = make_strategy(config.distribution.strategy)  # first: a multi-worker one must precede any TF op
     if dataset is None:
-        check_dataset(pipeline_config(config, config.seed))  # fail on bad data before building the nets
+        _check_dataset_dir(config)
+        check_dataset(config.pipeline("train", config.seed))  # fail on bad data before building the nets
     elif steps_per_epoch is None:
         raise ConfigError("train: pass steps_per_epoch together with dataset")
-    check_global_batch(config.batch_size, strategy)
+    check_global_batch(config.data.batch_size, strategy)
     keras.utils.set_random_seed(config.seed)
     chief, scratch_dir = is_chief(strategy), worker_scratch_dir(config.checkpoint_dir, strategy)
     ensure_checkpoint_folders(scratch_dir or config.checkpoint_dir)
-    with DtypePolicy(precision_policy(config.mixed_precision)), strategy.scope():
+    with DtypePolicy(precision_policy(config.distribution.mixed_precision)), strategy.scope():
         state = build_state(config)
     checkpoint = make_checkpoint(state.depth_net, state.pose_exp_net, state.optimizer, state.step, state.rng)
     checkpoints = TrainCheckpoints(checkpoint, config.checkpoint_dir, max(config.max_checkpoints_to_keep, 1),
@@ -161,16 +158,19 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     if removed:
         more = f" and {len(removed) - 1} more" if len(removed) > 1 else ""
         start_note = f"removed what an unfinished save left ({removed[0]}{more}); {start_note}"
-    if chief:  # what prediction and evaluation read
+    if chief:  # what prediction and evaluation read, and the whole configuration for the next resume
         write_run_record(config.checkpoint_dir, training_record(config))
+        write_run_config(config.checkpoint_dir, config)
     start = int(state.step.numpy())
     # A fresh draw per (re)start, so a resumed run does not replay the first batches; the RNG is checkpointed.
     data_seed = int(state.rng.uniform([], 0, 2**31 - 1, dtype=tf.int64).numpy())
+    validation, validation_note = None, ""
     if dataset is None:
-        pipeline = pipeline_config(config, data_seed)
+        pipeline = config.pipeline("train", data_seed)
         dataset, steps_per_epoch = make_dataset(pipeline).repeat(), pipeline_steps_per_epoch(pipeline)
-    train_step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, loss_config(config),
-                           config.weight_decay, strategy, config.jit_compile)
+        validation, validation_note = load_validation(config)
+    train_step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, config.loss,
+                           config.optimizer.weight_decay, strategy, config.distribution.jit_compile)
     iterator = iter(strategy.experimental_distribute_dataset(dataset))
     writer = tf.summary.create_file_writer(config.checkpoint_dir) if chief else tf.summary.create_noop_writer()
     # A loss-scaled (float16) run skips steps with Inf gradients by design, so only the loss is guarded there.
@@ -179,10 +179,12 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     total_steps = max(config.last_step - start, 0)
     if log:
         print(f"train: {start_note}; steps {start + 1}..{config.last_step}, {steps_per_epoch} steps per epoch, "
-              f"global batch {config.batch_size} on {strategy.num_replicas_in_sync} replica(s)", flush=True)
+              f"global batch {config.data.batch_size} on {strategy.num_replicas_in_sync} replica(s)"
+              + (f"; {validation_note}" if validation_note else ""), flush=True)
     progress = ProgressReporter(total_steps, "train", every_s=config.progress_every_s if log else float("inf"),
                                 unit="steps")
     values: dict[str, float] = {}
+    val_pixel: float | None = None
     saved_step, last_path, step = start, checkpoints.newest(), start
     run_start = interval_start = time.monotonic()
     interval_steps, rate = 0, 0.0
@@ -206,12 +208,17 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
                 rate = interval_steps / max(now - interval_start, 1e-9)
                 interval_start, interval_steps = now, 0
                 write_step_summaries(writer, step, values, float(state.optimizer.learning_rate.numpy()), rate, out)
+                if validation is not None:
+                    val_pixel = validation(state.depth_net, state.pose_exp_net)
+                    with writer.as_default():
+                        write_scalar("val/pixel", val_pixel, step)
+                    writer.flush()
             with stop.saving():
                 if step % steps_per_epoch == 0 and config.max_checkpoints_to_keep > 0:
                     last_path, saved_step = checkpoints.save_epoch(step), step
                 elif step % config.save_latest_freq == 0 or stop.requested:
                     last_path, saved_step = checkpoints.save_latest(step), step
-            progress.update(1, extra=_format_losses(values))
+            progress.update(1, extra=_format_losses(values, val_pixel))
             if on_step is not None:
                 on_step(step, state)
             if stop.requested:
