@@ -290,3 +290,30 @@ def test_disp_net_with_unknown_spatial_size_in_tf_function(disp_net):
     image = random_images([1, 32, 48, 3], seed=13)
     for mine, eager in zip(traced(image), disp_net(image)):
         np.testing.assert_allclose(mine.numpy(), eager.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def variable_table(model) -> list[tuple[str, tuple[int, ...]]]:
+    return [(keras_to_tf1(v.path), tuple(v.shape)) for v in model.weights]
+
+
+@pytest.mark.parametrize("rebuild", ["from_config", "clone_model"])
+def test_config_round_trip_rebuilds_the_same_architecture(disp_net, rebuild):
+    """from_config(get_config()) and keras.models.clone_model give nets with the original's table (names,
+    shapes, order) and the same constructor arguments."""
+    import keras
+
+    def rebuilt(model):
+        if rebuild == "clone_model":
+            return keras.models.clone_model(model)
+        return type(model).from_config(model.get_config()).ensure_built()
+
+    pose_exp_net = PoseExpNet(2, True).ensure_built()
+    disp_copy, pose_copy = rebuilt(disp_net), rebuilt(pose_exp_net)
+    assert (disp_copy.name, pose_copy.name) == ("depth_net", "pose_exp_net")
+    assert (pose_copy.num_source, pose_copy.do_exp) == (2, True)
+    assert variable_table(disp_copy) + variable_table(pose_copy) == spec_variables()
+    five_frames = PoseExpNet(4, False).ensure_built()
+    copy5 = rebuilt(five_frames)
+    assert (copy5.num_source, copy5.do_exp, copy5.exp) == (4, False, None)
+    assert variable_table(copy5) == variable_table(five_frames)
+    assert dict(variable_table(copy5))["pose_exp_net/pose/pred/weights"] == (1, 1, 256, 24)
