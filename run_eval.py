@@ -6,8 +6,10 @@ the JSON with all numbers goes to --output_dir.
 
 from __future__ import annotations
 
+from sfmlearner_tf.apps import run_program  # first: it quiets TensorFlow before anything imports it
+
+# isort: split
 import flags.eval as eval_flags
-from sfmlearner_tf.apps import run_program
 
 
 def _evaluate() -> None:
