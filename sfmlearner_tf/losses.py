@@ -1,4 +1,4 @@
-"""SfMLearner's training losses and the seed paper's boundary loss (the README, Eq. 3).
+"""SfMLearner's training losses and the seed paper's boundary loss (its Eq. 3); docs/QUIRKS.md lists the quirks.
 
 total = pixel + smooth + exp + lambda_seg * seg, with
 * pixel: L1 view synthesis, the mean of |warped source - target| per (scale, source), summed unweighted over the

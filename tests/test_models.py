@@ -11,10 +11,11 @@ import tensorflow as tf
 from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.models import DispNet, PoseExpNet, required_multiple
 
-# the README, transcribed: (scope path, weights shape, kind) for a 3-frame model with explainability.
+# the original's variable table, transcribed: (scope path, weights shape, kind) for a 3-frame model with
+# explainability.
 # Biases have the layer's output channels: the last weights dim for conv, dim 2 for conv2d_transpose.
 C, T = "conv", "deconv"
-SPEC_LAYERS = [
+ORIGINAL_LAYERS = [
     ("depth_net/cnv1", (7, 7, 3, 32), C), ("depth_net/cnv1b", (7, 7, 32, 32), C),
     ("depth_net/cnv2", (5, 5, 32, 64), C), ("depth_net/cnv2b", (5, 5, 64, 64), C),
     ("depth_net/cnv3", (3, 3, 64, 128), C), ("depth_net/cnv3b", (3, 3, 128, 128), C),
@@ -49,7 +50,7 @@ SPEC_LAYERS = [
 def spec_variables() -> list[tuple[str, tuple[int, ...]]]:
     """The 98 (TF1 name, shape) rows of the original's table, in table order."""
     rows = []
-    for scope, shape, kind in SPEC_LAYERS:
+    for scope, shape, kind in ORIGINAL_LAYERS:
         rows += [(f"{scope}/weights", shape), (f"{scope}/biases", (shape[3] if kind == C else shape[2],))]
     return rows
 
@@ -72,7 +73,7 @@ def randomize_biases(model, seed: int) -> None:
             variable.assign(rng.normal(0.0, 0.1, variable.shape).astype(np.float32))
 
 
-# ---- independent re-implementation of the original graph (nets.py as SPEC describes it) ----
+# ---- independent re-implementation of the original graph (the original's nets.py) ----
 
 def ref_conv(x, w, name, stride=1, act=tf.nn.relu):
     y = tf.nn.conv2d(x, w[f"{name}/weights"], strides=stride, padding="SAME") + w[f"{name}/biases"]
