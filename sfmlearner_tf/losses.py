@@ -68,7 +68,7 @@ class LossTerms(NamedTuple):
 
 def _crop(x: tf.Tensor, top: int, left: int, bottom: int, right: int) -> tf.Tensor:
     """x[:, top:H-bottom, left:W-right] of a [B, H, W, C] tensor. tf.slice rather than strided slicing: its
-    gradient (a pad) is several times faster on CPU than the strided-slice gradient."""
+    gradient is a plain pad, a lighter op than the strided-slice gradient."""
     shape = tf.shape(x)
     return tf.slice(x, [0, top, left, 0], [-1, shape[1] - top - bottom, shape[2] - left - right, -1])
 

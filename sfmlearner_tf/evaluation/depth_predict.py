@@ -60,8 +60,8 @@ def predict_depths(depth_net, image_paths: Sequence[str | os.PathLike], height: 
 
 def load_depth_net(checkpoint: str | os.PathLike, mixed_precision: bool = False):
     """A DispNet filled from a checkpoint (Zhou et al.'s TF1 prefix, one of ours, or a folder of ours); with
-    mixed_precision it computes in bfloat16 on a CPU (about 3x the images/s at batch 32 here) or float16 on a
-    GPU, its weights still float32."""
+    mixed_precision it computes in bfloat16 on a CPU or float16 on a GPU (the faster formats there; the README
+    has the measured throughput), its weights still float32."""
     return restore_depth_net(checkpoint, mixed_precision)[0]
 
 

@@ -23,8 +23,8 @@ BOUNDARY_KEYS = ("dbe_acc", "dbe_comp", "edge_sharpness")
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """What the demo renders, trains and evaluates. The defaults are chosen to fit 10 minutes on 2 CPU cores;
-    the README's results section says how they were measured.
+    """What the demo renders, trains and evaluates. The defaults are chosen for a short run on a small CPU
+    machine; the README's results section has the measured time and scores.
 
     `seed` fixes the initial weights (under the original's Glorot initialisation the initial mean disparity
     depends on it, and one near the sigmoid's cap keeps the depth flat for a long time); `data_seed` fixes the

@@ -61,8 +61,8 @@ def check_global_batch(batch_size: int, strategy: tf.distribute.Strategy) -> int
 
 def precision_policy(mixed_precision: bool) -> str:
     """The Keras dtype policy of a run: "float32", or with mixed precision "mixed_float16" on a GPU and
-    "mixed_bfloat16" on a CPU (float16 kernels are slow there, while bfloat16 convolutions run on the AMX /
-    AVX512-BF16 units of recent x86 CPUs: DispNet's forward + backward took 0.23 s instead of 0.45 s here).
+    "mixed_bfloat16" on a CPU (CPUs have no fast float16 kernels, while bfloat16 convolutions run on the AMX /
+    AVX512-BF16 units of recent x86 CPUs; the README's Performance section has the measured gain).
     Variables, the warp and the losses stay float32 either way."""
     if not mixed_precision:
         return "float32"
