@@ -44,7 +44,7 @@ def requested_verbosity(argv: list[str]) -> int:
     value = None
     for index, arg in enumerate(argv):
         name, equals, text = arg.partition("=")
-        if name in ("--verbosity", "-v"):
+        if name in ("--verbosity", "-verbosity", "--v", "-v"):
             value = text if equals else (argv[index + 1] if index + 1 < len(argv) else None)
     try:
         return int(value) if value is not None else 0

@@ -54,6 +54,7 @@ def test_native_log_lines_are_told_from_the_rest(line: bytes, native: bool) -> N
 @pytest.mark.parametrize(("argv", "level"), [
     ([], 0), (["--verbosity=1"], 1), (["--verbosity", "2"], 2), (["-v=1"], 1), (["-v", "3", "--x=1"], 3),
     (["--verbosity=-1"], -1), (["--verbosity=high"], 0), (["--verbosity"], 0), (["--verbosityx=5"], 0),
+    (["--v=2"], 2), (["-verbosity=1"], 1),
 ])
 def test_requested_verbosity_reads_the_command_line(argv: list[str], level: int) -> None:
     assert requested_verbosity(argv) == level
