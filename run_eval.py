@@ -6,10 +6,12 @@ the JSON with all numbers goes to --output_dir.
 
 from __future__ import annotations
 
+from sfmlearner_tf.apps import run_program  # first: it quiets TensorFlow before anything imports it
+
+# isort: split
 from absl import flags
 
 import flags.eval as eval_flags
-from sfmlearner_tf.apps import run_program
 
 
 def _evaluate(flag_values: flags.FlagValues) -> None:

@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
+from sfmlearner_tf.apps import run_program  # first: it quiets TensorFlow before anything imports it
+
+# isort: split
 from absl import flags
 
 from flags import train as train_flags
-from sfmlearner_tf.apps import run_program
 
 
 def _train(flag_values: flags.FlagValues) -> int | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from sfmlearner_tf.apps import run_program  # first: it quiets TensorFlow before anything imports it
+
+# isort: split
 from absl import flags
 
 from flags import mask_rcnn_prep as prep_flags
 from mask_rcnn_prep.boundary_job import run_boundary_job
 from mask_rcnn_prep.show_detections import ShowConfig, show_detections
-from sfmlearner_tf.apps import run_program
 
 
 def _prep(flag_values: flags.FlagValues) -> None:

@@ -1,8 +1,9 @@
 """Camera geometry of SfMLearner: pose vectors, pixel/camera projection, the bilinear sampler and the inverse warp.
 
-Conventions (SPEC sections 2 and 4): a pose is the target->source 6-vector [tx, ty, tz, rx, ry, rz] with
-R = Rx(rx) Ry(ry) Rz(rz); depth belongs to the target view and the source image is sampled at the projected
-target pixels. Everything is float32 and channels-last.
+Conventions: a pose is the target->source 6-vector [tx, ty, tz, rx, ry, rz] with R = Rx(rx) Ry(ry) Rz(rz);
+depth belongs to the target view and the source image is sampled at the projected target pixels. Everything is
+float32 and channels-last. The original's quirks kept here ("Euler order", "no masking behind the camera",
+"sampler zeros outside the image") are in docs/QUIRKS.md.
 """
 
 from __future__ import annotations

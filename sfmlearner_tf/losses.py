@@ -1,4 +1,4 @@
-"""SfMLearner's training losses and the seed paper's boundary loss (the README, Eq. 3).
+"""SfMLearner's training losses and the seed paper's boundary loss (its Eq. 3); docs/QUIRKS.md lists the quirks.
 
 total = pixel + smooth + exp + lambda_seg * seg, with
 * pixel: L1 view synthesis, the mean of |warped source - target| per (scale, source), summed unweighted over the
@@ -84,7 +84,7 @@ class LossTerms(NamedTuple):
 
 def _crop(x: tf.Tensor, top: int, left: int, bottom: int, right: int) -> tf.Tensor:
     """x[:, top:H-bottom, left:W-right] of a [B, H, W, C] tensor. tf.slice rather than strided slicing: its
-    gradient (a pad) is several times faster on CPU than the strided-slice gradient."""
+    gradient is a plain pad, a lighter op than the strided-slice gradient."""
     shape = tf.shape(x)
     return tf.slice(x, [0, top, left, 0], [-1, shape[1] - top - bottom, shape[2] - left - right, -1])
 

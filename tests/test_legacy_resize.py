@@ -1,4 +1,5 @@
-"""Legacy resizes against hand-worked and numpy references (the README port traps)."""
+"""Legacy resizes against hand-worked and numpy references (docs/QUIRKS.md, "resize_like", "half-pixel-free
+bilinear")."""
 
 import numpy as np
 import tensorflow as tf

@@ -11,10 +11,11 @@ import tensorflow as tf
 from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.models import DispNet, PoseExpNet, required_multiple
 
-# the README, transcribed: (scope path, weights shape, kind) for a 3-frame model with explainability.
+# the original's variable table, transcribed: (scope path, weights shape, kind) for a 3-frame model with
+# explainability.
 # Biases have the layer's output channels: the last weights dim for conv, dim 2 for conv2d_transpose.
 C, T = "conv", "deconv"
-SPEC_LAYERS = [
+ORIGINAL_LAYERS = [
     ("depth_net/cnv1", (7, 7, 3, 32), C), ("depth_net/cnv1b", (7, 7, 32, 32), C),
     ("depth_net/cnv2", (5, 5, 32, 64), C), ("depth_net/cnv2b", (5, 5, 64, 64), C),
     ("depth_net/cnv3", (3, 3, 64, 128), C), ("depth_net/cnv3b", (3, 3, 128, 128), C),
@@ -49,7 +50,7 @@ SPEC_LAYERS = [
 def spec_variables() -> list[tuple[str, tuple[int, ...]]]:
     """The 98 (TF1 name, shape) rows of the original's table, in table order."""
     rows = []
-    for scope, shape, kind in SPEC_LAYERS:
+    for scope, shape, kind in ORIGINAL_LAYERS:
         rows += [(f"{scope}/weights", shape), (f"{scope}/biases", (shape[3] if kind == C else shape[2],))]
     return rows
 
@@ -72,7 +73,7 @@ def randomize_biases(model, seed: int) -> None:
             variable.assign(rng.normal(0.0, 0.1, variable.shape).astype(np.float32))
 
 
-# ---- independent re-implementation of the original graph (nets.py as SPEC describes it) ----
+# ---- independent re-implementation of the original graph (the original's nets.py) ----
 
 def ref_conv(x, w, name, stride=1, act=tf.nn.relu):
     y = tf.nn.conv2d(x, w[f"{name}/weights"], strides=stride, padding="SAME") + w[f"{name}/biases"]
@@ -290,3 +291,30 @@ def test_disp_net_with_unknown_spatial_size_in_tf_function(disp_net):
     image = random_images([1, 32, 48, 3], seed=13)
     for mine, eager in zip(traced(image), disp_net(image)):
         np.testing.assert_allclose(mine.numpy(), eager.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def variable_table(model) -> list[tuple[str, tuple[int, ...]]]:
+    return [(keras_to_tf1(v.path), tuple(v.shape)) for v in model.weights]
+
+
+@pytest.mark.parametrize("rebuild", ["from_config", "clone_model"])
+def test_config_round_trip_rebuilds_the_same_architecture(disp_net, rebuild):
+    """from_config(get_config()) and keras.models.clone_model give nets with the original's table (names,
+    shapes, order) and the same constructor arguments."""
+    import keras
+
+    def rebuilt(model):
+        if rebuild == "clone_model":
+            return keras.models.clone_model(model)
+        return type(model).from_config(model.get_config()).ensure_built()
+
+    pose_exp_net = PoseExpNet(2, True).ensure_built()
+    disp_copy, pose_copy = rebuilt(disp_net), rebuilt(pose_exp_net)
+    assert (disp_copy.name, pose_copy.name) == ("depth_net", "pose_exp_net")
+    assert (pose_copy.num_source, pose_copy.do_exp) == (2, True)
+    assert variable_table(disp_copy) + variable_table(pose_copy) == spec_variables()
+    five_frames = PoseExpNet(4, False).ensure_built()
+    copy5 = rebuilt(five_frames)
+    assert (copy5.num_source, copy5.do_exp, copy5.exp) == (4, False, None)
+    assert variable_table(copy5) == variable_table(five_frames)
+    assert dict(variable_table(copy5))["pose_exp_net/pose/pred/weights"] == (1, 1, 256, 24)

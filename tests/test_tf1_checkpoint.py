@@ -34,7 +34,7 @@ def random_arrays(rows: list[tuple[str, tuple[int, ...]]], seed: int) -> dict[st
 
 
 def pose_rows(num_source: int) -> list[tuple[str, tuple[int, ...]]]:
-    """SPEC's pose rows for seq_length = num_source + 1 (cnv1 input 3(N+1), pred output 6N), no exp."""
+    """The original's pose rows for seq_length = num_source + 1 (cnv1 input 3(N+1), pred output 6N), no exp."""
     rows = []
     for name, shape in spec_variables():
         if not name.startswith("pose_exp_net/") or "/exp/" in name:

@@ -3,19 +3,13 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the TFLite converter's C++ log lines
-
 from absl import flags
-from absl import logging as absl_logging
 
 from flags import export as export_flags
 from sfmlearner_tf.apps import run_program
 
 
 def _export(flag_values: flags.FlagValues) -> None:
-    absl_logging.set_verbosity(absl_logging.WARNING)  # the SavedModel writer's INFO lines
     from sfmlearner_tf.export import convert_to_tflite, export_savedmodel, export_tf1_checkpoint
     from sfmlearner_tf.io_utils import atomic_write_bytes
     from sfmlearner_tf.models.restore import restore_depth_net

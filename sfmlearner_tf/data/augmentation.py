@@ -1,4 +1,5 @@
-"""The original's data augmentation and multi-scale intrinsics (the README, DataLoader), in TF.
+"""The original's data augmentation and multi-scale intrinsics, in TF (docs/QUIRKS.md, "one augmentation draw per
+batch", "augmentation intrinsics").
 
 One random draw per batch: sx, sy ~ U[1, 1.15); the batch is area-resized to (int(H*sy), int(W*sx)) (float32
 product, truncated), then cropped back to H x W at integer offsets uniform in [0, in - out]; fx, cx are scaled by

@@ -1,4 +1,4 @@
-"""Pose snippets in the original's TUM-style files (see the README's Evaluation section).
+"""Pose snippets in the original's TUM-style files (docs/QUIRKS.md, "ATE on 5-frame snippets").
 
 A snippet is `seq_length` consecutive frames; its file `%06d.txt` (named after the first frame) holds one line
 per frame, `timestamp tx ty tz qx qy qz qw` (%f), the pose of frame k relative to the snippet's first frame:

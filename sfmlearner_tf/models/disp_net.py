@@ -2,7 +2,7 @@
 
 Layer names equal the original's variable scopes, so `depth_net/<layer>/kernel|bias` corresponds to the TF1
 checkpoint's `depth_net/<layer>/weights|biases` and the released `model-190532` loads without renaming.
-This module also holds the slim-like layer factories and the input-size check that PoseExpNet shares.
+This module also holds the input-size check that PoseExpNet shares.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import keras
 import tensorflow as tf
 
 from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.models.layer_table import ConvRow, build_layers, up
 from sfmlearner_tf.ops.legacy_resize import legacy_bilinear_resize, resize_like_crop
 
 DISP_SCALING = 10.0
@@ -20,15 +21,24 @@ MIN_DISP = 0.01
 DISP_NET_MULTIPLE = 16
 
 
-def slim_conv(filters: int, kernel: int, stride: int, name: str,
-              activation: str | None = "relu") -> keras.layers.Conv2D:
-    """A conv2d as slim built it in the original: TF SAME padding, bias, Glorot-uniform weights, zero biases."""
-    return keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", activation=activation, name=name)
-
-
-def slim_deconv(filters: int, kernel: int, name: str) -> keras.layers.Conv2DTranspose:
-    """A stride-2 conv2d_transpose with ReLU and TF SAME padding (output size = 2 x input size)."""
-    return keras.layers.Conv2DTranspose(filters, kernel, strides=2, padding="same", activation="relu", name=name)
+# The original's variable table, in its order: name, filters, kernel (, stride); `up` rows are the stride-2
+# transposed convs, disp rows the sigmoid heads.
+LAYERS = (
+    ConvRow("cnv1", 32, 7, 2), ConvRow("cnv1b", 32, 7),
+    ConvRow("cnv2", 64, 5, 2), ConvRow("cnv2b", 64, 5),
+    ConvRow("cnv3", 128, 3, 2), ConvRow("cnv3b", 128, 3),
+    ConvRow("cnv4", 256, 3, 2), ConvRow("cnv4b", 256, 3),
+    ConvRow("cnv5", 512, 3, 2), ConvRow("cnv5b", 512, 3),
+    ConvRow("cnv6", 512, 3, 2), ConvRow("cnv6b", 512, 3),
+    ConvRow("cnv7", 512, 3, 2), ConvRow("cnv7b", 512, 3),
+    up("upcnv7", 512, 3), ConvRow("icnv7", 512, 3),
+    up("upcnv6", 512, 3), ConvRow("icnv6", 512, 3),
+    up("upcnv5", 256, 3), ConvRow("icnv5", 256, 3),
+    up("upcnv4", 128, 3), ConvRow("icnv4", 128, 3), ConvRow("disp4", 1, 3, activation="sigmoid"),
+    up("upcnv3", 64, 3), ConvRow("icnv3", 64, 3), ConvRow("disp3", 1, 3, activation="sigmoid"),
+    up("upcnv2", 32, 3), ConvRow("icnv2", 32, 3), ConvRow("disp2", 1, 3, activation="sigmoid"),
+    up("upcnv1", 16, 3), ConvRow("icnv1", 16, 3), ConvRow("disp1", 1, 3, activation="sigmoid"),
+)
 
 
 def check_input_size(net: str, tensor: tf.Tensor, multiple: int) -> None:
@@ -62,29 +72,22 @@ class DispNet(keras.Model):
 
     def __init__(self, name: str = SCOPE, **kwargs) -> None:
         super().__init__(name=name, **kwargs)
-        # Attributes are created in the order of SPEC's variable table, so `weights` follows it.
-        for index, (filters, kernel) in enumerate(((32, 7), (64, 5), (128, 3), (256, 3), (512, 3), (512, 3),
-                                                    (512, 3)), start=1):
-            setattr(self, f"cnv{index}", slim_conv(filters, kernel, 2, f"cnv{index}"))
-            setattr(self, f"cnv{index}b", slim_conv(filters, kernel, 1, f"cnv{index}b"))
-        for index, filters in ((7, 512), (6, 512), (5, 256), (4, 128), (3, 64), (2, 32), (1, 16)):
-            setattr(self, f"upcnv{index}", slim_deconv(filters, 3, f"upcnv{index}"))
-            setattr(self, f"icnv{index}", slim_conv(filters, 3, 1, f"icnv{index}"))
-            if index <= 4:
-                setattr(self, f"disp{index}", slim_conv(1, 3, 1, f"disp{index}", activation="sigmoid"))
+        build_layers(self, LAYERS)
 
     def named_conv_layers(self) -> dict[str, keras.layers.Layer]:
-        """Scope path (as in the TF1 graph, without the `depth_net/` prefix) -> conv layer, in SPEC table order."""
-        names = [f"cnv{i}{b}" for i in range(1, 8) for b in ("", "b")]
-        for index in range(7, 0, -1):
-            names += [f"upcnv{index}", f"icnv{index}"] + ([f"disp{index}"] if index <= 4 else [])
-        return {name: getattr(self, name) for name in names}
+        """Scope path (as in the TF1 graph, without the `depth_net/` prefix) -> conv layer, in table order."""
+        return {row.name: getattr(self, row.name) for row in LAYERS}
 
     def ensure_built(self) -> DispNet:
         """Creates the variables (on a tiny zero input: parameter shapes do not depend on the input size)."""
         if not self.built:
             self(tf.zeros([1, DISP_NET_MULTIPLE, DISP_NET_MULTIPLE, 3]))
         return self
+
+    def build_from_config(self, config: dict) -> None:
+        """Keras' rebuild after a config round trip (clone_model, deserialisation): the variables' shapes do
+        not depend on the input size, so the recorded input shape is not needed."""
+        self.ensure_built()
 
     def call(self, image: tf.Tensor, training: bool | None = None) -> list[tf.Tensor]:
         """image [B, H, W, 3] in [-1, 1], H and W multiples of 16 -> [disp1, disp2, disp3, disp4], disp_s

@@ -6,31 +6,68 @@ paths are the TF1 names up to the suffix: `pose_exp_net/pose/pred/kernel` <-> `p
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import keras
 import tensorflow as tf
 
 from sfmlearner_tf.errors import ConfigError
-from sfmlearner_tf.models.disp_net import check_input_size, slim_conv, slim_deconv
+from sfmlearner_tf.models.disp_net import check_input_size
+from sfmlearner_tf.models.layer_table import ConvRow, build_layers, up
 
 POSE_SCALING = 0.01
 # The exp decoder upsamples ceil(H / 32) five times by 2 with no resize: mask1 has the image's size only
 # when H (and W) are multiples of 2^5. The pose branch alone takes any size (strided SAME convs and a mean).
 EXP_MULTIPLE = 32
 
+# The original's variable table, in its order (name, filters, kernel (, stride)); `up` rows are stride-2
+# transposed convs. The heads' output widths depend on the number of sources N.
+ENCODER_LAYERS = (
+    ConvRow("cnv1", 16, 7, 2), ConvRow("cnv2", 32, 5, 2), ConvRow("cnv3", 64, 3, 2),
+    ConvRow("cnv4", 128, 3, 2), ConvRow("cnv5", 256, 3, 2),
+)
 
-class PoseHead(keras.layers.Layer):
-    """Scope `pose`: two strided convs, a 1x1 prediction of 6 values per source, spatial mean, x0.01."""
 
-    def __init__(self, num_source: int, name: str = "pose", **kwargs) -> None:
+def pose_layers(num_source: int) -> tuple[ConvRow, ...]:
+    """Scope `pose`: two strided convs and a linear 1x1 prediction of 6 values per source."""
+    return (ConvRow("cnv6", 256, 3, 2), ConvRow("cnv7", 256, 3, 2),
+            ConvRow("pred", 6 * num_source, 1, activation=None))
+
+
+def exp_layers(num_source: int) -> tuple[ConvRow, ...]:
+    """Scope `exp`: the transposed-conv decoder and the linear 2N-channel mask logits at 4 scales."""
+    return (up("upcnv5", 256, 3), up("upcnv4", 128, 3), ConvRow("mask4", 2 * num_source, 3, activation=None),
+            up("upcnv3", 64, 3), ConvRow("mask3", 2 * num_source, 3, activation=None),
+            up("upcnv2", 32, 5), ConvRow("mask2", 2 * num_source, 5, activation=None),
+            up("upcnv1", 16, 7), ConvRow("mask1", 2 * num_source, 7, activation=None))
+
+
+class _Head(keras.layers.Layer):
+    """A nested scope of PoseExpNet built from its table (`rows(num_source)`), which depends on N."""
+
+    rows: Callable[[int], tuple[ConvRow, ...]]
+
+    def __init__(self, num_source: int, name: str, **kwargs) -> None:
         super().__init__(name=name, **kwargs)
         self.num_source = num_source
-        self.cnv6 = slim_conv(256, 3, 2, "cnv6")
-        self.cnv7 = slim_conv(256, 3, 2, "cnv7")
-        self.pred = slim_conv(6 * num_source, 1, 1, "pred", activation=None)
+        build_layers(self, self.rows(num_source))
+
+    def get_config(self) -> dict:
+        """Keras config plus `num_source`, the one architecture parameter."""
+        return {**super().get_config(), "num_source": self.num_source}
 
     def named_conv_layers(self) -> dict[str, keras.layers.Layer]:
-        """Scope path inside `pose` -> conv layer."""
-        return {"cnv6": self.cnv6, "cnv7": self.cnv7, "pred": self.pred}
+        """Scope path inside the head -> conv layer, in table order."""
+        return {row.name: getattr(self, row.name) for row in self.rows(self.num_source)}
+
+
+class PoseHead(_Head):
+    """Scope `pose`: two strided convs, a 1x1 prediction of 6 values per source, spatial mean, x0.01."""
+
+    rows = staticmethod(pose_layers)
+
+    def __init__(self, num_source: int, name: str = "pose", **kwargs) -> None:
+        super().__init__(num_source, name=name, **kwargs)
 
     def call(self, features: tf.Tensor) -> tf.Tensor:
         """cnv5 features [B, h, w, 256] -> poses [B, N, 6] = [tx, ty, tz, rx, ry, rz] per source, target->source."""
@@ -39,25 +76,13 @@ class PoseHead(keras.layers.Layer):
         return POSE_SCALING * tf.reshape(mean, [-1, self.num_source, 6])
 
 
-class ExplainabilityHead(keras.layers.Layer):
+class ExplainabilityHead(_Head):
     """Scope `exp`: transposed-conv decoder from cnv5 to 2N-channel logits at 4 scales (no skips, no resize)."""
 
-    def __init__(self, num_source: int, name: str = "exp", **kwargs) -> None:
-        super().__init__(name=name, **kwargs)
-        self.upcnv5 = slim_deconv(256, 3, "upcnv5")
-        self.upcnv4 = slim_deconv(128, 3, "upcnv4")
-        self.mask4 = slim_conv(2 * num_source, 3, 1, "mask4", activation=None)
-        self.upcnv3 = slim_deconv(64, 3, "upcnv3")
-        self.mask3 = slim_conv(2 * num_source, 3, 1, "mask3", activation=None)
-        self.upcnv2 = slim_deconv(32, 5, "upcnv2")
-        self.mask2 = slim_conv(2 * num_source, 5, 1, "mask2", activation=None)
-        self.upcnv1 = slim_deconv(16, 7, "upcnv1")
-        self.mask1 = slim_conv(2 * num_source, 7, 1, "mask1", activation=None)
+    rows = staticmethod(exp_layers)
 
-    def named_conv_layers(self) -> dict[str, keras.layers.Layer]:
-        """Scope path inside `exp` -> conv layer, in SPEC table order."""
-        names = ("upcnv5", "upcnv4", "mask4", "upcnv3", "mask3", "upcnv2", "mask2", "upcnv1", "mask1")
-        return {name: getattr(self, name) for name in names}
+    def __init__(self, num_source: int, name: str = "exp", **kwargs) -> None:
+        super().__init__(num_source, name=name, **kwargs)
 
     def call(self, features: tf.Tensor) -> list[tf.Tensor]:
         """cnv5 features -> [mask1, mask2, mask3, mask4] logits; source i uses channels [2i, 2i+1], 2i+1 =
@@ -85,8 +110,7 @@ class PoseExpNet(keras.Model):
             raise ConfigError(f"PoseExpNet: num_source must be >= 1 (seq_length - 1), got {num_source}")
         self.num_source = num_source
         self.do_exp = do_exp
-        for index, (filters, kernel) in enumerate(((16, 7), (32, 5), (64, 3), (128, 3), (256, 3)), start=1):
-            setattr(self, f"cnv{index}", slim_conv(filters, kernel, 2, f"cnv{index}"))
+        build_layers(self, ENCODER_LAYERS)
         self.pose = PoseHead(num_source)
         self.exp = ExplainabilityHead(num_source) if do_exp else None
 
@@ -95,9 +119,13 @@ class PoseExpNet(keras.Model):
         """Height and width must be multiples of this (32 with the exp branch, else any size)."""
         return EXP_MULTIPLE if self.do_exp else 1
 
+    def get_config(self) -> dict:
+        """Keras config plus the architecture: `num_source` and `do_exp`."""
+        return {**super().get_config(), "num_source": self.num_source, "do_exp": self.do_exp}
+
     def named_conv_layers(self) -> dict[str, keras.layers.Layer]:
-        """Scope path (as in the TF1 graph, without `pose_exp_net/`) -> conv layer, in SPEC table order."""
-        layers = {f"cnv{index}": getattr(self, f"cnv{index}") for index in range(1, 6)}
+        """Scope path (as in the TF1 graph, without `pose_exp_net/`) -> conv layer, in table order."""
+        layers = {row.name: getattr(self, row.name) for row in ENCODER_LAYERS}
         for head in (self.pose, self.exp):
             if head is not None:
                 layers.update({f"{head.name}/{path}": layer for path, layer in head.named_conv_layers().items()})
@@ -109,6 +137,11 @@ class PoseExpNet(keras.Model):
             self(tf.zeros([1, EXP_MULTIPLE, EXP_MULTIPLE, 3]), tf.zeros([1, EXP_MULTIPLE, EXP_MULTIPLE,
                                                                         3 * self.num_source]))
         return self
+
+    def build_from_config(self, config: dict) -> None:
+        """Keras' rebuild after a config round trip (clone_model, deserialisation): the variables' shapes do
+        not depend on the input size, so the recorded input shape is not needed."""
+        self.ensure_built()
 
     def call(self, target_image: tf.Tensor, source_stack: tf.Tensor,
              training: bool | None = None) -> tuple[tf.Tensor, list[tf.Tensor] | None]:

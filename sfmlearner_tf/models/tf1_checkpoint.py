@@ -95,7 +95,7 @@ def _shape_text(shape) -> str:
 
 
 def _hints(found: dict[str, list[int]], problems: list[str]) -> list[str]:
-    """Likely causes of a mismatch that users of the original hit (SPEC sections 3 and 10)."""
+    """Likely causes of a mismatch that users of the original hit: a batch-norm era model, another seq_length."""
     hints = []
     if any("BatchNorm" in name for name in found):
         hints.append("it has BatchNorm variables: a pre-Aug-2017 model (e.g. model-145248, model-100892), "

@@ -1,4 +1,4 @@
-"""Resizes that reproduce TF1's behaviour exactly (the README "port traps" and section 4).
+"""Resizes that reproduce TF1's behaviour exactly (docs/QUIRKS.md, "resize_like" and "half-pixel-free bilinear").
 
 TF2's `tf.image.resize` uses half-pixel centres for nearest and bilinear and so gives different numbers than
 the original graph; these helpers use the legacy kernels or their exact equivalents.

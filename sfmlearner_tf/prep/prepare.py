@@ -1,4 +1,4 @@
-"""Sample preparation, the driver (the original's prepare_train_data.py, plus the boundary panel of section 11).
+"""Sample preparation, the driver (the original's prepare_train_data.py, plus the seed paper's boundary panel).
 
 Each sample: the seq_length frames around a target resized to img_width x img_height with PIL bilinear (what
 `scipy.misc.imresize` did), stacked side by side, saved as a quality-75 JPEG, plus `_cam.txt` with K of the

@@ -1,4 +1,4 @@
-"""The prepared-sample format (the README and section 11): one JPEG per sample holding seq_length frames side
+"""The prepared-sample format (docs/QUIRKS.md, "sample format"): one JPEG per sample holding seq_length frames side
 by side in time order (target in the middle), optionally followed by one boundary panel, and a `_cam.txt` file.
 
 Writing follows the original exactly: PIL's JPEG encoder at its default quality (75, 4:2:0 chroma subsampling),

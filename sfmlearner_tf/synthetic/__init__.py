@@ -1,5 +1,5 @@
 """Procedural synthetic driving data set in the KITTI raw and odometry layouts, with true depth, instance masks
-and poses (see docs/readme/synthetic.md)."""
+and poses (see the README, "The synthetic driving data set")."""
 
 from sfmlearner_tf.synthetic.config import SyntheticConfig
 from sfmlearner_tf.synthetic.dataset import SyntheticManifest, render_dataset

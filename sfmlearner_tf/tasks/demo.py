@@ -39,8 +39,8 @@ RUN_SETTINGS = {"img_height": "img_height", "img_width": "img_width", "batch_siz
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """What the demo renders, trains and evaluates. The defaults are chosen to fit 10 minutes on 2 CPU cores;
-    the README's results section says how they were measured.
+    """What the demo renders, trains and evaluates. The defaults are chosen for a short run on a small CPU
+    machine; the README's results section has the measured time and scores.
 
     `run` is the training run (its data and checkpoint folders are set under work_dir by `train_config`); its
     `seed` fixes the initial weights (under the original's Glorot initialisation the initial mean disparity
