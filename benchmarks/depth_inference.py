@@ -48,13 +48,14 @@ def main() -> None:
         reference = make_path("keras_eager", net, batch, args.height, args.width)(images)
         for name in args.paths:
             depth = make_path(name, net, batch, args.height, args.width, args.tflite_threads)
-            seconds = summarize(time_repeats(lambda d=depth: d(images), warmup=2, repeats=args.repeats))
+            seconds = summarize(time_repeats(lambda d=depth, x=images: d(x), warmup=2, repeats=args.repeats))
             rows.append((name, batch, flop, seconds, max_relative_difference(depth(images), reference)))
     check.stop()
     for name, batch, flop, seconds, difference in rows:
+        floor = check.floor_seconds(flop)
         emit("depth_inference", path=name, batch_size=batch, seconds_per_batch=seconds,
-             images_per_second=per_second(seconds, batch), ratio_to_floor=floor_ratio(seconds, check.floor_seconds(flop)),
-             floor_seconds=round(check.floor_seconds(flop), 4), gflop=round(flop / 1e9, 2),
+             images_per_second=per_second(seconds, batch), ratio_to_floor=floor_ratio(seconds, floor),
+             floor_seconds=round(floor, 4), gflop=round(flop / 1e9, 2),
              max_relative_depth_difference=float(f"{difference:.2e}"), **check.fields(),
              img_height=args.height, img_width=args.width, repeats=args.repeats,
              tflite_threads=args.tflite_threads if name == "tflite" else None)

@@ -19,17 +19,20 @@ from sfmlearner_tf.prep.samples import write_sample
 H, W, L = 128, 416, 3
 
 
-def textured_frame(rng: np.random.Generator) -> np.ndarray:
+def textured_frame(rng: np.random.Generator, height: int = H, width: int = W) -> np.ndarray:
     """Band-limited noise, so the JPEGs have KITTI-like sizes (not the tiny files of flat images)."""
-    coarse = rng.uniform(0, 255, (H // 4, W // 4, 3))
+    coarse = rng.uniform(0, 255, (height // 4, width // 4, 3))
     return np.kron(coarse, np.ones((4, 4, 1))).astype(np.uint8)
 
 
-def write_samples(root: Path, count: int) -> None:
+def write_samples(root: Path, count: int, height: int = H, width: int = W, boundary: bool = False) -> None:
+    """`count` prepared samples of L frames (and a random boundary panel) in root/bench_02, listed in train.txt."""
     rng = np.random.default_rng(0)
     k = np.array([[241.7, 0, 204.2], [0, 246.3, 59.0], [0, 0, 1]])
     for i in range(count):
-        write_sample(root / "bench_02" / f"{i:010d}.jpg", [textured_frame(rng) for _ in range(L)], k)
+        edges = (rng.random((height, width)) < 0.05).astype(np.uint8) * 255 if boundary else None
+        write_sample(root / "bench_02" / f"{i:010d}.jpg", [textured_frame(rng, height, width) for _ in range(L)], k,
+                     edges)
     (root / "train.txt").write_text("".join(f"bench_02 {i:010d}\n" for i in range(count)))
 
 
