@@ -99,9 +99,10 @@ def compile_optimizer_update(optimizer: keras.optimizers.Optimizer, variables: l
     optimizer.apply_gradients = lambda pairs: compiled([grad for grad, _ in pairs])
 
 
-def make_step(config: TrainConfig, optimizer: str = "keras") -> TrainStep:
-    """The library's train step for `config`, with Adam's update run as `optimizer` says."""
-    with DtypePolicy(precision_policy(config.mixed_precision)):
+def make_step(config: TrainConfig, optimizer: str = "keras", policy: str | None = None) -> TrainStep:
+    """The library's train step for `config`, with Adam's update run as `optimizer` says; the nets in Keras dtype
+    `policy` (default: the run's, from config.mixed_precision)."""
+    with DtypePolicy(policy or precision_policy(config.mixed_precision)):
         state = build_state(config)
     adam = state.optimizer
     if optimizer == "keras_ema":  # the same Adam, keeping a moving average of the weights too
