@@ -125,8 +125,17 @@ class RateCheck:
 
 
 def peak_rss_mib() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """Peak resident memory of this process so far, in MiB: Linux's VmHWM, the high-water mark of this program's
+    own memory. (ru_maxrss is not used where VmHWM exists: Linux carries the parent's peak into it across fork and
+    exec, so a child started by a big process would report at least the parent's size.)"""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
 def emit(name: str, **fields: Any) -> None:

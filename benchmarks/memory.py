@@ -1,5 +1,6 @@
-"""Peak resident memory of training and of depth evaluation, each measured in its own subprocess (the child's
-ru_maxrss, read by this process with os.wait4), one JSON line each.
+"""Peak resident memory of training and of depth evaluation, each measured in its own subprocess, one JSON line
+each. The child reports its own high-water mark (VmHWM, benchmarks/bench_utils.peak_rss_mib) as it ends: its
+ru_maxrss, as os.wait4 would read it, starts from this parent's size (Linux keeps it across fork and exec).
 
     python -m benchmarks.memory [--runs train,train_in_memory,eval] [--steps 3] [--num_images 697]
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -98,22 +98,14 @@ def child_eval(args: argparse.Namespace) -> dict:
 
 
 def measure(run: str, args: argparse.Namespace) -> dict:
-    """Runs `run` in a child process; its fields plus the child's peak resident memory and wall seconds."""
+    """Runs `run` in a child process; its fields (its peak resident memory among them) and the wall seconds."""
     command = [sys.executable, "-m", "benchmarks.memory", "--child", run, *passthrough(args)]
     start = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        child = subprocess.Popen(command, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    if child.returncode != 0:
-        tail = (stderr.strip().splitlines() or ["no output"])[-1]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise SystemExit(f"memory: the {run} run failed: {tail}")
-    fields = json.loads(stdout.strip().splitlines()[-1])
-    return {"peak_rss_mib": round(usage.ru_maxrss / 1024.0, 1), "wall_seconds": round(time.perf_counter() - start, 1),
-            **fields}
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "wall_seconds": round(time.perf_counter() - start, 1)}
 
 
 def passthrough(args: argparse.Namespace) -> list[str]:
@@ -144,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.child:
         fields = child_eval(args) if args.child == "eval" else child_train(args, args.child == "train_in_memory")
-        print(json.dumps(fields))
+        print(json.dumps({"peak_rss_mib": round(peak_rss_mib(), 1), **fields}))
         return
     unknown = sorted(set(args.runs) - set(RUNS))
     if unknown:

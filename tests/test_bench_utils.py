@@ -80,3 +80,17 @@ def test_flops_of_a_conv_and_a_transposed_conv_by_hand():
     # only (none is taken with respect to the images).
     assert forward_backward_flops(lambda x: net(x), net.trainable_variables, spec) == \
         (conv + transposed) + (conv + transposed) + transposed
+
+
+def test_peak_rss_grows_with_a_touched_array():
+    import numpy as np
+
+    from benchmarks.bench_utils import peak_rss_mib
+
+    with open("/proc/self/status", encoding="ascii") as status:
+        current = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024.0
+    before = peak_rss_mib()
+    extra = int(before - current) + 64  # MiB: enough to pass the old high-water mark by 64 MiB
+    block = np.ones(extra * 2**20 // 4, np.float32)
+    assert peak_rss_mib() >= before + 60
+    del block
