@@ -139,6 +139,9 @@ def peak_rss_mib() -> float:
 
 
 def emit(name: str, **fields: Any) -> None:
-    """Prints one JSON line: the benchmark's name, its fields, the machine and the peak memory."""
-    record = {"benchmark": name, **fields, "peak_rss_mib": round(peak_rss_mib(), 1), "machine": machine_info()}
+    """Prints one JSON line: the benchmark's name, its fields, the peak memory (this process's, unless the fields
+    bring a child process's "peak_rss_mib") and the machine."""
+    record = {"benchmark": name, **fields}
+    record.setdefault("peak_rss_mib", round(peak_rss_mib(), 1))
+    record["machine"] = machine_info()
     print(json.dumps(record, sort_keys=False), flush=True)

@@ -15,7 +15,8 @@ TensorFlow starts; one variant's memory and threads do not slow the next), unles
 The floor is the step's FLOPs (forward + backward convolutions of both nets, benchmarks/flops.py) divided by the
 float32 matmul rate measured before and after all variants in this process (the higher of the two); each
 variant's subprocess also measures the rate before and after its own timings, and says "disturbed": true when
-they differ by more than 10 %. One JSON line per variant (or per part with --breakdown).
+they differ by more than 10 %. One JSON line per variant (its peak_rss_mib: the process that ran it), or per
+part with --breakdown.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from benchmarks.bench_utils import RateCheck, emit, floor_ratio, is_disturbed, summarize, time_repeats
+from benchmarks.bench_utils import RateCheck, emit, floor_ratio, is_disturbed, peak_rss_mib, summarize, time_repeats
 from benchmarks.flops import forward_flops, train_step_flops
 from sfmlearner_tf.losses import compute_losses
 from sfmlearner_tf.training import TrainConfig, TrainStep, build_state, loss_config, to_model_range
@@ -128,7 +129,8 @@ def time_variant(base: TrainConfig, variant: Variant, repeats: int, rate_size: i
     check = RateCheck(rate_size).start()
     times = time_repeats(lambda: float(step(batch)["total"]), warmup=2, repeats=repeats)
     check.stop()
-    return {"times": times, "rate_before": check.before, "rate_after": check.after}
+    return {"times": times, "rate_before": check.before, "rate_after": check.after,
+            "peak_rss_mib": round(peak_rss_mib(), 1)}
 
 
 def time_variant_isolated(name: str, variant: Variant, args: argparse.Namespace) -> dict:
@@ -193,7 +195,8 @@ def run_variants(args: argparse.Namespace, base: TrainConfig) -> None:
              **{f"run_{key}": value for key, value in check.fields().items()}, settings=describe(variants[name]),
              precision=precision_policy(variants[name].config.get("mixed_precision", False)),
              batch_size=base.batch_size, img_height=base.img_height, img_width=base.img_width,
-             seq_length=base.seq_length, repeats=args.repeats, isolated=not args.in_process)
+             seq_length=base.seq_length, repeats=args.repeats, isolated=not args.in_process,
+             peak_rss_mib=results[name]["peak_rss_mib"])
 
 
 def describe(variant: Variant) -> dict:
