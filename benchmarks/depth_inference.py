@@ -1,27 +1,27 @@
-"""Depth inference speed: DispNet images/s at 128x416 for batch 1 and batch 32 (plain tf.function, XLA, and the
-mixed precision policy: bfloat16 on a CPU, float16 on a GPU), the forward pass that `run_eval.py` runs.
+"""Depth inference speed: DispNet images/s at 128x416 for batch 1 and batch 32 along each inference path
+(benchmarks/inference_paths.py: the library's eager Keras call, tf.function, XLA, a frozen graph, TFLite, mixed
+precision), against the FLOP floor measured in the same run.
 
-    python -m benchmarks.depth_inference [--repeats 5] [--batch_sizes 1 32]
+    python -m benchmarks.depth_inference [--repeats 5] [--batch_sizes 1 32] [--paths keras_eager,xla,...]
 
-Prints one JSON line (see benchmarks/bench_utils.emit).
+One JSON line per path and batch size: seconds per batch and images/s (min/median/max), the ratio to the floor
+(DispNet's forward FLOPs of the batch / the float32 matmul rate, the higher of the rates measured before and after
+all timings), "disturbed" when those two rates differ by more than 10 %, and the path's largest relative depth
+difference from keras_eager on the timed batch.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 
+import numpy as np
 import tensorflow as tf
 
-from benchmarks.bench_utils import emit, median_seconds
+from benchmarks.bench_utils import RateCheck, emit, floor_ratio, per_second, summarize, time_repeats
+from benchmarks.flops import graph_flops
+from benchmarks.inference_paths import PATHS, make_path, max_relative_difference
 from sfmlearner_tf.models import DispNet
-from sfmlearner_tf.ops.precision import DtypePolicy, precision_policy
-
-
-def images_per_second(net: DispNet, batch: int, height: int, width: int, jit: bool, repeats: int) -> float:
-    """Median images/s of the full-resolution disparity for a batch of random images in [-1, 1]."""
-    images = tf.cast(tf.random.uniform([batch, height, width, 3], -1.0, 1.0, seed=0), net.compute_dtype)
-    predict = tf.function(lambda x: tf.cast(net(x)[0], tf.float32), jit_compile=jit)
-    return batch / median_seconds(lambda: predict(images).numpy(), warmup=2, repeats=repeats)
 
 
 def main() -> None:
@@ -30,17 +30,35 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=128)
     parser.add_argument("--width", type=int, default=416)
     parser.add_argument("--batch_sizes", type=int, nargs="+", default=[1, 32])
+    parser.add_argument("--paths", type=lambda s: s.split(","), default=list(PATHS),
+                        help=f"comma-separated subset of {','.join(PATHS)}")
+    parser.add_argument("--tflite_threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--rate_size", type=int, default=2048, help="matrix size of the matmul-rate check")
     args = parser.parse_args()
+    unknown = sorted(set(args.paths) - set(PATHS))
+    if unknown:
+        raise SystemExit(f"depth_inference: unknown path(s) {unknown}; choose from {list(PATHS)}")
+    tf.keras.utils.set_random_seed(0)
     net = DispNet().ensure_built()
-    with DtypePolicy(precision_policy(True)):
-        mixed_net = DispNet().ensure_built()
-    rates = {}
+    check = RateCheck(args.rate_size).start()
+    rows = []
     for batch in args.batch_sizes:
-        for key, model, jit in (("xla_off", net, False), ("xla_on", net, True), ("mixed_precision", mixed_net, False)):
-            rates[f"batch_{batch}_{key}"] = round(images_per_second(model, batch, args.height, args.width, jit,
-                                                                    args.repeats), 2)
-    emit("depth_inference", images_per_second=rates, img_height=args.height, img_width=args.width,
-         repeats=args.repeats)
+        images = np.random.default_rng(0).integers(0, 256, (batch, args.height, args.width, 3), dtype=np.uint8)
+        flop = graph_flops(lambda x: net(x, training=False), tf.TensorSpec(images.shape, tf.float32))
+        reference = make_path("keras_eager", net, batch, args.height, args.width)(images)
+        for name in args.paths:
+            depth = make_path(name, net, batch, args.height, args.width, args.tflite_threads)
+            seconds = summarize(time_repeats(lambda d=depth, x=images: d(x), warmup=2, repeats=args.repeats))
+            rows.append((name, batch, flop, seconds, max_relative_difference(depth(images), reference)))
+    check.stop()
+    for name, batch, flop, seconds, difference in rows:
+        floor = check.floor_seconds(flop)
+        emit("depth_inference", path=name, batch_size=batch, seconds_per_batch=seconds,
+             images_per_second=per_second(seconds, batch), ratio_to_floor=floor_ratio(seconds, floor),
+             floor_seconds=round(floor, 4), gflop=round(flop / 1e9, 2),
+             max_relative_depth_difference=float(f"{difference:.2e}"), **check.fields(),
+             img_height=args.height, img_width=args.width, repeats=args.repeats,
+             tflite_threads=args.tflite_threads if name == "tflite" else None)
 
 
 if __name__ == "__main__":

@@ -3,19 +3,18 @@
 
 A few frames are rendered once; the test list repeats them up to --num_images lines (ground truth is still
 computed per line). Predictions are random 128x416 depth maps (scoring resizes them, as the original).
-Prints one JSON line.
+Prints one JSON line: min/median/max over --repeats runs of each, and the matmul-rate check ("disturbed").
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench_utils import emit
+from benchmarks.bench_utils import RateCheck, emit, summarize, time_repeats
 from sfmlearner_tf.evaluation.boundary_eval import boundary_scores
 from sfmlearner_tf.evaluation.depth_gt import cached_gt_depths
 from sfmlearner_tf.evaluation.depth_metrics import score_depths
@@ -27,6 +26,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--num_images", type=int, default=100)
     parser.add_argument("--num_frames", type=int, default=6, help="frames rendered per drive (2 drives, 1 test)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rate_size", type=int, default=2048, help="matrix size of the matmul-rate check")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -37,24 +38,21 @@ def main() -> None:
         frames = resolve_test_frames(root / "data" / "kitti_raw", lines)
         preds = np.random.default_rng(0).uniform(1, 80, (len(frames), 128, 416)).astype(np.float32)
         per_100 = 100.0 / len(frames)
-
-        def timed(cache_dir: Path | None) -> tuple[float, list[np.ndarray]]:
-            start = time.perf_counter()
-            gt = cached_gt_depths(frames, cache_dir, progress_every_s=1e9)
-            score_depths(gt, preds)
-            return (time.perf_counter() - start) * per_100, gt
-
-        uncached, gt = timed(None)
-        timed(root / "cache")                      # fills the cache
-        cached, _ = timed(root / "cache")
-        start = time.perf_counter()
-        boundary_scores(frames, list(preds))
-        boundary = (time.perf_counter() - start) * per_100
+        gt = cached_gt_depths(frames, root / "cache", progress_every_s=1e9)  # fills the cache
+        check = RateCheck(args.rate_size).start()
+        seconds = {
+            "uncached": time_repeats(lambda: score_depths(cached_gt_depths(frames, None, progress_every_s=1e9),
+                                                          preds), warmup=0, repeats=args.repeats),
+            "cached": time_repeats(lambda: score_depths(cached_gt_depths(frames, root / "cache",
+                                                                         progress_every_s=1e9), preds),
+                                   warmup=0, repeats=args.repeats),
+            "boundary_metrics": time_repeats(lambda: boundary_scores(frames, list(preds)), warmup=0,
+                                             repeats=args.repeats)}
+        check.stop()
         points = int(np.mean([np.count_nonzero(g) for g in gt]))
     emit("eval_depth", image_size=[375, 1242], num_images=len(frames), gt_points_per_image=points,
-         s_per_100_uncached=round(uncached, 3), s_per_100_cached=round(cached, 3),
-         s_per_100_boundary_metrics=round(boundary, 3))
-
+         **{f"s_per_100_{key}": summarize([t * per_100 for t in values], digits=3) for key, values in seconds.items()},
+         **check.fields(), repeats=args.repeats)
 
 if __name__ == "__main__":
     main()

@@ -2,21 +2,20 @@
 
 Usage: python benchmarks/loss_step.py [--batch 4 --height 128 --width 416 --seq_length 3 --lambda_seg 2.5
        --explain_reg_weight 0 --sampler library|literal --xla]
-Prints one JSON line with the median (and the minimum, steadier on shared machines) milliseconds of repeated runs
-after warm-up. --sampler literal swaps in the first formulation tried, the original's own arithmetic (each corner
-index clipped, weights from the clipped indices, four separate corner indices), kept here so that the comparison
-with the library's sampler can be re-run.
+Prints one JSON line with the min/median/max milliseconds of repeated runs after warm-up, and the matmul-rate
+check (benchmarks/bench_utils.RateCheck: "disturbed" when the machine's speed changed meanwhile).
+--sampler literal swaps in the first formulation tried, the original's own arithmetic (each corner index clipped,
+weights from the clipped indices, four separate corner indices), kept here so that the comparison with the
+library's sampler can be re-run.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import tensorflow as tf
 
-from benchmarks.bench_utils import emit
+from benchmarks.bench_utils import RateCheck, emit, summarize, time_repeats
 from sfmlearner_tf import geometry
 from sfmlearner_tf.losses import LossConfig, compute_losses
 
@@ -73,6 +72,7 @@ def main() -> None:
     parser.add_argument("--sampler", choices=["library", "literal"], default="library")
     parser.add_argument("--xla", action="store_true")
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--rate_size", type=int, default=2048, help="matrix size of the matmul-rate check")
     args = parser.parse_args()
     if args.sampler == "literal":
         geometry.bilinear_sampler = literal_legacy_sampler
@@ -91,18 +91,13 @@ def main() -> None:
         grads = tape.gradient(terms.total, variables)
         return terms.total + tf.add_n([tf.reduce_sum(g) for g in grads])
 
-    for _ in range(3):  # warm-up: tracing and the first runs
-        step().numpy()
-    times = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        step().numpy()
-        times.append(time.perf_counter() - start)
-    emit("loss_step", median_ms=round(statistics.median(times) * 1e3, 2), min_ms=round(min(times) * 1e3, 2),
+    check = RateCheck(args.rate_size).start()
+    seconds = summarize(time_repeats(lambda: step().numpy(), warmup=3, repeats=args.repeats), digits=5)
+    check.stop()
+    emit("loss_step", milliseconds={key: round(value * 1e3, 2) for key, value in seconds.items()}, **check.fields(),
          batch=args.batch, height=args.height, width=args.width, seq_length=args.seq_length,
          lambda_seg=args.lambda_seg, explain_reg_weight=args.explain_reg_weight, sampler=args.sampler, xla=args.xla,
          repeats=args.repeats)
-
 
 if __name__ == "__main__":
     main()
