@@ -27,7 +27,7 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 from sfmlearner_tf.evaluation.depth_predict import predict_depth_batch, to_network_range
 from sfmlearner_tf.export import TfliteDepth, convert_to_tflite
 from sfmlearner_tf.models import DispNet
-from sfmlearner_tf.training.distribute import DtypePolicy, precision_policy
+from sfmlearner_tf.ops.precision import DtypePolicy, precision_policy
 
 PATHS = ("keras_eager", "tf_function", "xla", "frozen", "tflite", "mixed_precision")
 FLOAT32_TOLERANCE = 1e-4  # largest relative depth difference of the float32 paths from keras_eager

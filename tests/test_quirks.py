@@ -43,12 +43,12 @@ def test_named_code_exists(module: str, path: str) -> None:
 
 
 def test_max_steps_runs_one_step_less_unless_the_last_is_included() -> None:
-    assert TrainConfig(max_steps=5).last_step == 4  # range(1, 5): steps 1, 2, 3, 4
-    assert TrainConfig(max_steps=5, include_last_step=True).last_step == 5
+    assert TrainConfig.from_settings(max_steps=5).last_step == 4  # range(1, 5): steps 1, 2, 3, 4
+    assert TrainConfig.from_settings(max_steps=5, include_last_step=True).last_step == 5
 
 
 def test_explainability_branch_only_with_a_positive_weight() -> None:
-    assert (TrainConfig().do_exp, TrainConfig(explain_reg_weight=0.2).do_exp) == (False, True)
+    assert (TrainConfig().loss.do_exp, TrainConfig.from_settings(explain_reg_weight=0.2).loss.do_exp) == (False, True)
 
 
 def test_augmentation_draw_is_shared_by_the_batch() -> None:
