@@ -8,6 +8,7 @@ DISTURBANCE_TOLERANCE the run says `"disturbed": true` (something else took the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -82,6 +83,23 @@ def is_disturbed(rate_before: float, rate_after: float, tolerance: float = DISTU
     return high / low - 1.0 > tolerance
 
 
+def matmul_gflops(size: int, repeats: int = 5, dtype: Any = None, device: str | None = None
+                  ) -> dict[str, float]:
+    """{"min", "median", "max"} GFLOP/s of a [size x size] @ [size x size] product (2*size^3 FLOP) in `dtype`,
+    on `device` (TF's default placement when None). `dtype` is a tf.DType, float32 when None."""
+    import tensorflow as tf
+
+    dtype = dtype or tf.float32
+    with tf.device(device) if device else contextlib.nullcontext():
+        a = tf.random.uniform([size, size], dtype=tf.float32)
+        b = tf.random.uniform([size, size], dtype=tf.float32)
+        a, b = tf.cast(a, dtype), tf.cast(b, dtype)
+        # The reduce_sum brings one number back, so the time is the product's, not a copy of the result.
+        product = tf.function(lambda: tf.reduce_sum(tf.cast(tf.matmul(a, b), tf.float32)))
+        seconds = summarize(time_repeats(lambda: product().numpy(), warmup=2, repeats=repeats), digits=6)
+    return per_second(seconds, 2.0 * size**3 / 1e9, digits=1)
+
+
 class RateCheck:
     """Measures the float32 matmul rate (GFLOP/s) at `start()` and `stop()`; `fields()` reports both, the
     disturbance flag, and `floor_seconds(flop)` uses the higher rate (the machine's best shown speed)."""
@@ -92,8 +110,6 @@ class RateCheck:
         self.after: float | None = None
 
     def _measure(self) -> float:
-        from benchmarks.matmul_rate import matmul_gflops
-
         return matmul_gflops(self.size, self.repeats)["median"]
 
     def start(self) -> RateCheck:

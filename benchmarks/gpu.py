@@ -21,10 +21,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from benchmarks.bench_utils import emit, per_second, summarize, time_repeats
+from benchmarks.bench_utils import emit, matmul_gflops, per_second, summarize, time_repeats
 from benchmarks.flops import graph_flops
 from benchmarks.inference_paths import make_path
-from benchmarks.matmul_rate import matmul_gflops
 from benchmarks.train_step import make_step, step_flop, synthetic_batch
 from sfmlearner_tf.models import DispNet
 from sfmlearner_tf.training import TrainConfig

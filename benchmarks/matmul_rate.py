@@ -7,25 +7,10 @@ Prints one JSON line with min/median/max GFLOP/s over the repeats.
 from __future__ import annotations
 
 import argparse
-import contextlib
 
 import tensorflow as tf
 
-from benchmarks.bench_utils import emit, per_second, summarize, time_repeats
-
-
-def matmul_gflops(size: int, repeats: int = 5, dtype: tf.DType = tf.float32, device: str | None = None
-                  ) -> dict[str, float]:
-    """{"min", "median", "max"} GFLOP/s of a [size x size] @ [size x size] product (2*size^3 FLOP) in `dtype`,
-    on `device` (TF's default placement when None)."""
-    with tf.device(device) if device else contextlib.nullcontext():
-        a = tf.random.uniform([size, size], dtype=tf.float32)
-        b = tf.random.uniform([size, size], dtype=tf.float32)
-        a, b = tf.cast(a, dtype), tf.cast(b, dtype)
-        # The reduce_sum brings one number back, so the time is the product's, not a copy of the result.
-        product = tf.function(lambda: tf.reduce_sum(tf.cast(tf.matmul(a, b), tf.float32)))
-        seconds = summarize(time_repeats(lambda: product().numpy(), warmup=2, repeats=repeats), digits=6)
-    return per_second(seconds, 2.0 * size**3 / 1e9, digits=1)
+from benchmarks.bench_utils import emit, matmul_gflops
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ import os
 from absl import flags
 
 from flags.record_settings import settings_from_record
-from flags.validators import register_multiple_of, register_range
+from flags.validators import register_network_input, register_range
 from sfmlearner_tf.evaluation import DepthEvalConfig, PoseEvalConfig
 
 DEFAULT_GT_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "sfmlearner_tf", "gt_depths")
@@ -69,10 +69,8 @@ def define_flags(flag_values: flags.FlagValues) -> None:
     register_range("batch_size", 1, None, **fv)
     register_range("num_figures", 0, None, **fv)
     register_range("test_seq", 0, None, **fv)
-    register_range("seq_length", 3, None, **fv)
     register_range("progress_every_s", 0.0, None, **fv)
-    register_multiple_of("img_height", 16, "DispNet needs multiples of 16", **fv)
-    register_multiple_of("img_width", 16, "DispNet needs multiples of 16", **fv)
+    register_network_input(flag_values)
     flags.register_multi_flags_validator(
         ["min_depth", "max_depth"], lambda f: f["min_depth"] < f["max_depth"], "--min_depth must be below --max_depth",
         **fv)

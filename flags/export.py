@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from absl import flags
 
 from flags.record_settings import settings_from_record
-from flags.validators import register_multiple_of, register_range
+from flags.validators import register_network_input
 from sfmlearner_tf.export.tflite import TFLITE_DTYPES
-from sfmlearner_tf.models import DISP_NET_MULTIPLE
 
 FORMATS = ("savedmodel", "tflite", "tf1")
 
@@ -33,11 +32,7 @@ def define_flags(flag_values: flags.FlagValues) -> None:
     flags.DEFINE_boolean("do_exp", False, "tf1: export the explainability branch too (default: the run record).", **fv)
 
     flags.mark_flags_as_required(["format", "ckpt_file", "output"], **fv)
-    register_multiple_of("img_height", DISP_NET_MULTIPLE, "DispNet needs multiples of 16", **fv)
-    register_multiple_of("img_width", DISP_NET_MULTIPLE, "DispNet needs multiples of 16", **fv)
-    register_range("seq_length", 3, **fv)
-    flags.register_validator("seq_length", lambda v: v % 2 == 1,
-                             message="--seq_length must be odd (target in the middle)", **fv)
+    register_network_input(flag_values)
 
 
 @dataclass(frozen=True)

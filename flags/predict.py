@@ -6,8 +6,7 @@ from __future__ import annotations
 from absl import flags
 
 from flags.record_settings import settings_from_record
-from flags.validators import register_multiple_of, register_range
-from sfmlearner_tf.models import DISP_NET_MULTIPLE
+from flags.validators import register_network_input, register_range
 from sfmlearner_tf.predict import PredictConfig
 
 _DEFAULTS = PredictConfig(input="", output_dir="", ckpt_file="")
@@ -37,11 +36,7 @@ def define_flags(flag_values: flags.FlagValues) -> None:
     flags.DEFINE_float("progress_every_s", 10.0, "Seconds between progress lines.", **fv)
 
     flags.mark_flags_as_required(["input", "output_dir", "ckpt_file"], **fv)
-    register_multiple_of("img_height", DISP_NET_MULTIPLE, "DispNet needs multiples of 16", **fv)
-    register_multiple_of("img_width", DISP_NET_MULTIPLE, "DispNet needs multiples of 16", **fv)
-    register_range("seq_length", 3, **fv)
-    flags.register_validator("seq_length", lambda v: v % 2 == 1,
-                             message="--seq_length must be odd (target in the middle)", **fv)
+    register_network_input(flag_values)
     register_range("batch_size", 1, **fv)
     register_range("fps", 0.0, lower_inclusive=False, **fv)
     register_range("progress_every_s", 0.0, **fv)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from absl import flags
 
+from sfmlearner_tf.models import DISP_NET_MULTIPLE
+
 
 def register_range(name: str, lower: float | None = None, upper: float | None = None,
                    lower_inclusive: bool = True, flag_values: flags.FlagValues = flags.FLAGS) -> None:
@@ -40,3 +42,13 @@ def register_choice_list(name: str, choices: tuple[str, ...], flag_values: flags
         message=f"--{name} elements must be among {', '.join(choices)}",
         flag_values=flag_values,
     )
+
+
+def register_network_input(flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """The checks every program that runs the networks shares: `--img_height`/`--img_width` multiples of
+    DispNet's 16, `--seq_length` odd and >= 3 (the target frame sits in the middle)."""
+    for name in ("img_height", "img_width"):
+        register_multiple_of(name, DISP_NET_MULTIPLE, f"DispNet needs multiples of {DISP_NET_MULTIPLE}", flag_values)
+    register_range("seq_length", 3, flag_values=flag_values)
+    flags.register_validator("seq_length", lambda value: value is None or value % 2 == 1,
+                             message="--seq_length must be odd (target in the middle)", flag_values=flag_values)

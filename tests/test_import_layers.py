@@ -50,6 +50,7 @@ LAYERS = {
     "sfmlearner_tf.errors": BASE,
     "sfmlearner_tf.io_utils": BASE,
     "sfmlearner_tf.progress": BASE,
+    "sfmlearner_tf.quiet": BASE,  # the stderr filter the programs start first
     "sfmlearner_tf": BASE,  # the package's __init__ (__version__)
 }
 PROGRAM_MODULES = {name for name, rank in LAYERS.items() if rank == PROGRAM and name != "benchmarks"}
