@@ -162,7 +162,7 @@ def format_threads(pairs: list[tuple[int, int]]) -> str:
 def step_flop(base: TrainConfig) -> dict[str, int]:
     """Forward and forward + backward FLOPs of both nets for one batch (float32 nets, random weights)."""
     state = build_state(base)
-    sizes = (base.batch_size, base.img_height, base.img_width, base.num_source)
+    sizes = (base.data.batch_size, base.data.img_height, base.data.img_width, base.data.num_source)
     forward = forward_flops(state.depth_net, state.pose_exp_net, *sizes)
     train = train_step_flops(state.depth_net, state.pose_exp_net, *sizes)
     return {"forward": sum(forward.values()), "forward_backward": sum(train.values()),
@@ -196,8 +196,8 @@ def run_variants(args: argparse.Namespace, base: TrainConfig) -> None:
              forward_gflop=round(flop["forward"] / 1e9, 2),
              **{f"run_{key}": value for key, value in check.fields().items()}, settings=describe(variants[name]),
              precision=precision_policy(variants[name].config.get("mixed_precision", False)),
-             batch_size=base.batch_size, img_height=base.img_height, img_width=base.img_width,
-             seq_length=base.seq_length, repeats=args.repeats, isolated=not args.in_process,
+             batch_size=base.data.batch_size, img_height=base.data.img_height, img_width=base.data.img_width,
+             seq_length=base.data.seq_length, repeats=args.repeats, isolated=not args.in_process,
              peak_rss_mib=results[name]["peak_rss_mib"])
 
 
