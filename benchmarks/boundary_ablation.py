@@ -56,7 +56,7 @@ SIZES = {
                                      render_height=64, img_height=32, img_width=96, batch_size=2, steps=3,
                                      lambda_seg=0.0, progress_every_s=float("inf")),
                           finetune_steps=2, seeds=(1,)),
-    "small": AblationConfig(DemoConfig.from_settings(lambda_seg=0.0), finetune_steps=300, seeds=(1, 2, 3)),
+    "small": AblationConfig(DemoConfig.from_settings(lambda_seg=0.0, steps=1500), finetune_steps=300, seeds=(1, 2, 3)),
     "full": AblationConfig(DemoConfig.from_settings(num_drives=40, num_test_drives=8, num_frames=100, render_width=1242,
                                       render_height=375, img_height=128, img_width=416, steps=20000,
                                       lambda_seg=0.0),
@@ -229,6 +229,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", help="override the size's fine-tuning seeds")
     parser.add_argument("--finetune_steps", type=int, help="override the size's fine-tuning steps")
     parser.add_argument("--pretrain_steps", type=int, help="override the size's pretraining steps")
+    parser.add_argument("--mixed_precision", action="store_true",
+                        help="train every model in bfloat16 (CPU) / float16 (GPU); evaluation stays float32")
     args = parser.parse_args()
     config = SIZES[args.size]
     if args.seeds:
@@ -237,6 +239,8 @@ def main() -> None:
         config = replace(config, finetune_steps=args.finetune_steps)
     if args.pretrain_steps:
         config = replace(config, data=config.data.replace(steps=args.pretrain_steps))
+    if args.mixed_precision:
+        config = replace(config, data=config.data.replace(mixed_precision=True))
     report = run_ablation(config, Path(args.work_dir))
     print(f"\nBoundary-loss ablation ({args.size}), {report['num_test_images']} held-out images, "
           f"mean ± std over seeds {list(config.seeds)}:")

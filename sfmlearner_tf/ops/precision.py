@@ -10,8 +10,8 @@ import tensorflow as tf
 def precision_policy(mixed_precision: bool) -> str:
     """The Keras dtype policy of a run: "float32", or with mixed precision "mixed_float16" on a GPU and
     "mixed_bfloat16" on a CPU (float16 kernels are slow there, while bfloat16 convolutions run on the AMX /
-    AVX512-BF16 units of recent x86 CPUs: DispNet's forward + backward took 0.23 s instead of 0.45 s here).
-    Variables, the warp and the losses stay float32 either way."""
+    AVX512-BF16 units of recent x86 CPUs; the README's Performance section has the figures). Variables, the
+    warp and the losses stay float32 either way."""
     if not mixed_precision:
         return "float32"
     return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"

@@ -26,7 +26,7 @@ BOUNDARY_KEYS = ("dbe_acc", "dbe_comp", "edge_sharpness")
 
 # The demo's training run (paths aside: they follow work_dir). flags/presets/cpu_demo.cfg gives the same run.
 DEMO_RUN = TrainConfig.from_settings(
-    img_height=64, img_width=208, batch_size=4, max_steps=1200, include_last_step=True, learning_rate=2e-4,
+    img_height=64, img_width=208, batch_size=4, max_steps=1000, include_last_step=True, learning_rate=2e-4,
     smooth_weight=0.1, lambda_seg=0.5, seed=5, summary_freq=100, save_latest_freq=200, max_checkpoints_to_keep=0,
     continue_train=True, progress_every_s=15.0)
 
