@@ -181,3 +181,28 @@ def test_cityscapes_then_kitti_presets() -> None:
     assert stage2.init_checkpoint_file == stage1.checkpoint_dir and stage2.optimizer.restart
     assert stage2.replace(learning_rate=stage1.optimizer.learning_rate, init_checkpoint_file=None,
                           restart_optimizer=False, checkpoint_dir=stage1.checkpoint_dir) == stage1
+
+
+def test_network_input_flags_need_multiples_of_16_and_an_odd_seq_length() -> None:
+    """The shared check of eval, export and predict: 16-multiples for DispNet, an odd --seq_length >= 3."""
+    from absl import flags as absl_flags
+
+    values = _fresh()
+    values(["prog", "--seq_length=5", "--img_height=64"])
+    assert (values.seq_length, values.img_height) == (5, 64)
+    for bad in ("--seq_length=4", "--seq_length=1", "--img_width=100"):
+        with pytest.raises(absl_flags.IllegalFlagValueError):
+            _fresh()(["prog", bad])
+
+
+def _fresh():
+    """FlagValues with the three network-input flags and their shared checks."""
+    from absl import flags as absl_flags
+
+    from flags.validators import register_network_input
+
+    values = absl_flags.FlagValues()
+    for name, default in (("img_height", 128), ("img_width", 416), ("seq_length", 3)):
+        absl_flags.DEFINE_integer(name, default, "", flag_values=values)
+    register_network_input(values)
+    return values
