@@ -41,15 +41,24 @@ def machine_info() -> dict[str, Any]:
 
 def time_repeats(fn: Callable[[], Any], warmup: int = 2, repeats: int = 5) -> list[float]:
     """Wall seconds of each of `repeats` calls of `fn()`, after `warmup` untimed calls (tracing, compilation)."""
+    return time_interleaved({"fn": fn}, warmup, repeats)["fn"]
+
+
+def time_interleaved(fns: dict[str, Callable[[], Any]], warmup: int = 2, repeats: int = 5) -> dict[str, list[float]]:
+    """Wall seconds of `repeats` calls of each function, taken in rounds (one call of each per round) after
+    `warmup` untimed calls of each: a slow spell of a shared machine then falls on every candidate alike
+    instead of on whichever ran during it."""
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
-    for _ in range(warmup):
-        fn()
-    times = []
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
     return times
 
 

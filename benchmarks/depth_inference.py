@@ -1,13 +1,14 @@
 """Depth inference speed: DispNet images/s at 128x416 for batch 1 and batch 32 along each inference path
-(benchmarks/inference_paths.py: the library's eager Keras call, tf.function, XLA, a frozen graph, TFLite, mixed
-precision), against the FLOP floor measured in the same run.
+(benchmarks/inference_paths.py: an eager Keras call, the library path (a tf.function), XLA, a frozen graph,
+TFLite, mixed precision), against the FLOP floor measured in the same run.
 
     python -m benchmarks.depth_inference [--repeats 5] [--batch_sizes 1 32] [--paths keras_eager,xla,...]
 
 One JSON line per path and batch size: seconds per batch and images/s (min/median/max), the ratio to the floor
 (DispNet's forward FLOPs of the batch / the float32 matmul rate, the higher of the rates measured before and after
 all timings), "disturbed" when those two rates differ by more than 10 %, and the path's largest relative depth
-difference from keras_eager on the timed batch.
+difference from keras_eager on the timed batch. The paths are timed in rounds (one call of each per round), so a
+slow spell of the machine falls on all of them alike.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from benchmarks.bench_utils import RateCheck, emit, floor_ratio, per_second, summarize, time_repeats
+from benchmarks.bench_utils import RateCheck, emit, floor_ratio, per_second, summarize, time_interleaved
 from benchmarks.flops import graph_flops
 from benchmarks.inference_paths import PATHS, make_path, max_relative_difference
 from sfmlearner_tf.models import DispNet
@@ -46,10 +47,12 @@ def main() -> None:
         images = np.random.default_rng(0).integers(0, 256, (batch, args.height, args.width, 3), dtype=np.uint8)
         flop = graph_flops(lambda x: net(x, training=False), tf.TensorSpec(images.shape, tf.float32))
         reference = make_path("keras_eager", net, batch, args.height, args.width)(images)
-        for name in args.paths:
-            depth = make_path(name, net, batch, args.height, args.width, args.tflite_threads)
-            seconds = summarize(time_repeats(lambda d=depth, x=images: d(x), warmup=2, repeats=args.repeats))
-            rows.append((name, batch, flop, seconds, max_relative_difference(depth(images), reference)))
+        paths = {name: make_path(name, net, batch, args.height, args.width, args.tflite_threads)
+                 for name in args.paths}
+        timings = time_interleaved({name: lambda d=depth, x=images: d(x) for name, depth in paths.items()},
+                                   warmup=2, repeats=args.repeats)
+        rows += [(name, batch, flop, summarize(timings[name]), max_relative_difference(depth(images), reference))
+                 for name, depth in paths.items()]
     check.stop()
     for name, batch, flop, seconds, difference in rows:
         floor = check.floor_seconds(flop)

@@ -77,12 +77,12 @@ def time_train_steps(sizes: Sizes, repeats: int, peaks: dict[str, float], device
 
 
 def time_inference(sizes: Sizes, repeats: int, peaks: dict[str, float], device: str) -> None:
-    """DispNet depth images/s per batch size, float32 (tf.function, XLA) and mixed precision."""
+    """DispNet depth images/s per batch size, float32 (the library path, XLA) and mixed precision."""
     net = DispNet().ensure_built()
     for batch in sizes.inference_batches:
         images = np.random.default_rng(0).integers(0, 256, (batch, sizes.height, sizes.width, 3), dtype=np.uint8)
         flop = graph_flops(lambda x: net(x, training=False), tf.TensorSpec(images.shape, tf.float32))
-        for path in ("tf_function", "xla", "mixed_precision"):
+        for path in ("library", "xla", "mixed_precision"):
             depth = make_path(path, net, batch, sizes.height, sizes.width)
             seconds = summarize(time_repeats(lambda d=depth, x=images: d(x), warmup=3, repeats=repeats))
             peak = peaks["float16" if path == "mixed_precision" else "float32"]

@@ -1,17 +1,18 @@
 """Ways to run DispNet for depth, each a callable uint8 [B, H, W, 3] -> depth float32 [B, H, W] (= 1 / disp1), so
 that benchmarks/depth_inference.py can time them and tests can hold their outputs against the library's path.
 
-- keras_eager: the library's path today (evaluation.depth_predict.predict_depth_batch, used by run_eval and
-  sfm-predict): an eager Keras call per batch.
-- tf_function: the same call traced once into a tf.function.
-- xla: that tf.function compiled with XLA (jit_compile=True).
+- keras_eager: an eager Keras call per batch (what run_eval and sfm-predict ran until they took the library path).
+- library: evaluation.depth_predict.DepthPredictor, what run_eval and sfm-predict run: the call traced once into a
+  tf.function for any batch size.
+- xla: the call traced for the timed batch shape and compiled with XLA (jit_compile=True).
 - frozen: the traced function with its variables folded into constants (TF's convert_variables_to_constants_v2),
   so grappler can constant-fold around the weights.
 - tflite: the TensorFlow Lite export (sfmlearner_tf/export/tflite.py, XNNPACK's CPU kernels), batch 1 only: a
   batch runs image by image.
-- mixed_precision: a DispNet computing in bfloat16 (CPU) / float16 (GPU) with the same weights, as a tf.function.
+- mixed_precision: a DispNet computing in bfloat16 (CPU) / float16 (GPU) with the same weights, through the
+  library path (what --mixed_precision runs).
 
-None of these is the library's default; FLOAT32_TOLERANCE / MIXED_TOLERANCE bound their largest relative depth
+FLOAT32_TOLERANCE / MIXED_TOLERANCE bound their largest relative depth
 difference from keras_eager (checked by tests/test_bench_inference.py).
 """
 
@@ -24,12 +25,12 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from sfmlearner_tf.evaluation.depth_predict import predict_depth_batch, to_network_range
+from sfmlearner_tf.evaluation.depth_predict import DepthPredictor, to_network_range
 from sfmlearner_tf.export import TfliteDepth, convert_to_tflite
 from sfmlearner_tf.models import DispNet
 from sfmlearner_tf.ops.precision import DtypePolicy, precision_policy
 
-PATHS = ("keras_eager", "tf_function", "xla", "frozen", "tflite", "mixed_precision")
+PATHS = ("keras_eager", "library", "xla", "frozen", "tflite", "mixed_precision")
 FLOAT32_TOLERANCE = 1e-4  # largest relative depth difference of the float32 paths from keras_eager
 MIXED_TOLERANCE = 0.1     # bfloat16 keeps 8 mantissa bits: depths move by a few percent
 
@@ -62,16 +63,18 @@ def make_path(name: str, net: keras.Model, batch: int, height: int, width: int, 
               ) -> DepthFn:
     """The depth callable of path `name` (PATHS) for batches of `batch` uint8 images of height x width."""
     if name == "keras_eager":
-        return lambda images: predict_depth_batch(net, images)
-    if name in ("tf_function", "xla"):
-        return _from_traced(_traced(net, batch, height, width, jit=name == "xla"))
+        return lambda images: 1.0 / net(to_network_range(images), training=False)[0].numpy()[..., 0]
+    if name == "library":
+        return DepthPredictor(net, height, width)
+    if name == "xla":
+        return _from_traced(_traced(net, batch, height, width, jit=True))
     if name == "frozen":
         return _from_traced(convert_variables_to_constants_v2(_traced(net, batch, height, width, jit=False)))
     if name == "tflite":
         model = TfliteDepth(convert_to_tflite(net, height, width, "float32"), num_threads=tflite_threads)
         return lambda images: np.stack([model(image) for image in images])
     if name == "mixed_precision":
-        return _from_traced(_traced(mixed_precision_copy(net), batch, height, width, jit=False))
+        return DepthPredictor(mixed_precision_copy(net), height, width)
     raise ValueError(f"unknown inference path {name!r}; choose from {PATHS}")
 
 

@@ -28,7 +28,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
                               "--rate_size", "128"]),
     "depth_inference": ("benchmarks.depth_inference", ["--repeats", "3"],
                         ["--height", "32", "--width", "64", "--batch_sizes", "1", "2", "--repeats", "1",
-                         "--paths", "keras_eager,tf_function", "--rate_size", "128"]),
+                         "--paths", "keras_eager,library", "--rate_size", "128"]),
     "loss_step": ("benchmarks.loss_step", ["--repeats", "5"],
                   ["--batch", "1", "--height", "32", "--width", "64", "--repeats", "1", "--rate_size", "128"]),
     "pipeline": ("benchmarks.pipeline", [], ["--samples", "4", "--batches", "2", "--repeats", "1",

@@ -8,9 +8,10 @@ measured in the same run, and a breakdown of where the float32 step's time goes.
 Variants (VARIANT_NAMES; "float32" is the library's default step with the boundary loss on, lambda_seg 2.5):
 boundary_off; xla (--jit_compile: forward and backward XLA-compiled); mixed_precision (bfloat16 on a CPU,
 float16 on a GPU); onednn_off / onednn_on (TF_ENABLE_ONEDNN_OPTS=0 / 1); threads_<intra>x<inter> (TF's intra-
-and inter-op thread pools; --threads picks the pairs); adam_ema (Keras' Adam with use_ema); adam_xla (Adam's
-update XLA-compiled). Each runs in its own subprocess (environment variables and thread pools must be set before
-TensorFlow starts; one variant's memory and threads do not slow the next), unless --in_process.
+and inter-op thread pools; --threads picks the pairs); adam_keras (Keras' element-wise Adam instead of the
+library's fused kernel); adam_ema (Keras' Adam with use_ema); adam_xla (Keras' Adam update XLA-compiled).
+Each runs in its own subprocess (environment variables and thread pools must be set before TensorFlow starts; one
+variant's memory and threads do not slow the next), unless --in_process.
 
 The floor is the step's FLOPs (forward + backward convolutions of both nets, benchmarks/flops.py) divided by the
 float32 matmul rate measured before and after all variants in this process (the higher of the two); each
@@ -45,12 +46,13 @@ DEFAULT_VARIANTS = ("boundary_off", "float32", "xla", "mixed_precision")
 @dataclass(frozen=True)
 class Variant:
     """One candidate change to the float32 step: TrainConfig changes, environment variables set before TensorFlow
-    starts, TF thread pools (intra, inter), and how Adam's update runs ("keras", "keras_ema" or "xla")."""
+    starts, TF thread pools (intra, inter), and how Adam's update runs: "fused" (the library's FusedAdam), or Keras'
+Adam as "keras", "keras_ema" (with use_ema) or "xla" (its update XLA-compiled)."""
 
     config: dict = field(default_factory=lambda: dict(BOUNDARY_ON))
     env: dict = field(default_factory=dict)
     threads: tuple[int, int] | None = None
-    optimizer: str = "keras"
+    optimizer: str = "fused"
 
     @property
     def needs_subprocess(self) -> bool:
@@ -71,6 +73,7 @@ def all_variants(threads: list[tuple[int, int]]) -> dict[str, Variant]:
         "mixed_precision": Variant(config={**BOUNDARY_ON, "mixed_precision": True}),
         "onednn_off": Variant(env={"TF_ENABLE_ONEDNN_OPTS": "0"}),
         "onednn_on": Variant(env={"TF_ENABLE_ONEDNN_OPTS": "1"}),
+        "adam_keras": Variant(optimizer="keras"),
         "adam_ema": Variant(optimizer="keras_ema"),
         "adam_xla": Variant(optimizer="xla"),
     }
@@ -100,16 +103,16 @@ def compile_optimizer_update(optimizer: keras.optimizers.Optimizer, variables: l
     optimizer.apply_gradients = lambda pairs: compiled([grad for grad, _ in pairs])
 
 
-def make_step(config: TrainConfig, optimizer: str = "keras", policy: str | None = None) -> TrainStep:
+def make_step(config: TrainConfig, optimizer: str = "fused", policy: str | None = None) -> TrainStep:
     """The library's train step for `config`, with Adam's update run as `optimizer` says; the nets in Keras dtype
     `policy` (default: the run's, from config.distribution.mixed_precision)."""
     with DtypePolicy(policy or precision_policy(config.distribution.mixed_precision)):
         state = build_state(config)
     adam = state.optimizer
-    if optimizer == "keras_ema":  # the same Adam, keeping a moving average of the weights too
+    if optimizer != "fused":
         opt = config.optimizer
         adam = keras.optimizers.Adam(learning_rate=opt.learning_rate, beta_1=opt.beta1, beta_2=opt.beta2,
-                                     epsilon=opt.epsilon, use_ema=True)
+                                     epsilon=opt.epsilon, use_ema=optimizer == "keras_ema")
         adam.build(state.depth_net.trainable_variables + state.pose_exp_net.trainable_variables)
     step = TrainStep(state.depth_net, state.pose_exp_net, adam, config.loss,
                      jit_compile=config.distribution.jit_compile)

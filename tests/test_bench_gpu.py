@@ -43,7 +43,7 @@ def test_allow_cpu_runs_every_part_at_a_tiny_size():
     kinds = [(line["benchmark"], line.get("variant") or line.get("path") or line.get("option")) for line in lines]
     assert kinds == [("gpu_matmul_peak", None),
                      ("gpu_train_step", "float32"), ("gpu_train_step", "mixed_float16"), ("gpu_train_step", "xla"),
-                     *[("gpu_depth_inference", p) for p in ("tf_function", "xla", "mixed_precision")] * 2,
+                     *[("gpu_depth_inference", p) for p in ("library", "xla", "mixed_precision")] * 2,
                      ("gpu_mask_rcnn", "tiny")]
     train = lines[1]
     # 0.94 GFLOP per step at 1x32x64 (benchmarks/flops.py); achieved = FLOP / median seconds.

@@ -58,7 +58,7 @@ def test_every_benchmark_runs_at_toy_sizes():
     table = done.stdout.split("\n\n")[-1].splitlines()
     whats = " ".join(row.split(" | ")[0] for row in table[2:])
     for expected in ("train step: float32", "train step: onednn_off", "step part: optimizer_apply",
-                     "depth inference: tf_function, batch 2", "losses", "pipeline", "scoring: cached",
+                     "depth inference: library, batch 2", "losses", "pipeline", "scoring: cached",
                      "exported depth: tflite_float16", "Mask R-CNN: pad64_256", "renderer", "peak memory: eval"):
         assert expected in whats
     assert set(BENCHMARKS) >= {"train_step", "memory"}

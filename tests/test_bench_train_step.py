@@ -29,7 +29,7 @@ def test_thread_pairs_and_parsing():
 def test_variants_cover_the_candidates():
     variants = all_variants([(2, 1)])
     assert set(variants) == {"float32", "boundary_off", "xla", "mixed_precision", "onednn_off", "onednn_on",
-                             "adam_ema", "adam_xla", "threads_2x1"}
+                             "adam_keras", "adam_ema", "adam_xla", "threads_2x1"}
     assert variants["float32"].config == {"lambda_seg": 2.5} and not variants["float32"].needs_subprocess
     assert variants["boundary_off"].config == {}
     assert variants["onednn_off"].env == {"TF_ENABLE_ONEDNN_OPTS": "0"} and variants["onednn_off"].needs_subprocess

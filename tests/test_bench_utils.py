@@ -7,7 +7,15 @@ import keras
 import pytest
 import tensorflow as tf
 
-from benchmarks.bench_utils import RateCheck, floor_ratio, is_disturbed, per_second, summarize, time_repeats
+from benchmarks.bench_utils import (
+    RateCheck,
+    floor_ratio,
+    is_disturbed,
+    per_second,
+    summarize,
+    time_interleaved,
+    time_repeats,
+)
 from benchmarks.flops import forward_backward_flops, graph_flops
 
 
@@ -48,6 +56,12 @@ def test_time_repeats_counts_calls():
     assert len(calls) == 7 and len(times) == 4 and all(t >= 0 for t in times)
     with pytest.raises(ValueError, match="repeats"):
         time_repeats(lambda: None, repeats=0)
+
+
+def test_time_interleaved_takes_one_call_of_each_per_round():
+    calls = []
+    times = time_interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, warmup=1, repeats=3)
+    assert "".join(calls) == "ab" + "ab" * 3 and {name: len(t) for name, t in times.items()} == {"a": 3, "b": 3}
 
 
 def test_rate_check_reports_both_rates_and_the_flag():

@@ -19,7 +19,7 @@ import tensorflow as tf
 from PIL import Image
 
 from sfmlearner_tf.errors import ConfigError
-from sfmlearner_tf.evaluation.depth_predict import predict_depth_batch
+from sfmlearner_tf.evaluation.depth_predict import DepthPredictor
 from sfmlearner_tf.export import TfliteDepth, convert_to_tflite, export_savedmodel
 from sfmlearner_tf.models import DispNet, PoseExpNet
 from sfmlearner_tf.models.tf1_checkpoint import load_tf1_checkpoint, tf1_variable_map
@@ -51,13 +51,13 @@ def test_savedmodel_takes_any_size(depth_net: DispNet, tmp_path: Path) -> None:
     serve = tf.saved_model.load(str(path)).signatures["serving_default"]
     batch = images(0, 2)
     depth = serve(image=tf.constant(batch))["depth"].numpy()
-    want = predict_depth_batch(depth_net, batch)
+    want = DepthPredictor(depth_net, HEIGHT, WIDTH)(batch)
     assert depth.shape == (2, HEIGHT, WIDTH)
     assert relative_error(depth, want) <= 1e-5, relative_error(depth, want)
     big = images(1, 1, 75, 250)
     resized = np.asarray(Image.fromarray(big[0]).resize((WIDTH, HEIGHT), Image.Resampling.LANCZOS))[np.newaxis]
     resized_error = relative_error(serve(image=tf.constant(big))["depth"].numpy(),
-                                   predict_depth_batch(depth_net, resized))
+                                   DepthPredictor(depth_net, HEIGHT, WIDTH)(resized))
     print(f"SavedModel: max relative depth difference {relative_error(depth, want):.2e} at the model's size, "
           f"{resized_error:.2e} on a 75x250 image; max |diff| {np.abs(depth - want).max():.2e}")
     assert resized_error <= 0.005, resized_error
@@ -72,9 +72,10 @@ def test_tflite_agrees_with_keras(depth_net: DispNet, dtype: str, tolerance: flo
     model = TfliteDepth(flatbuffer, num_threads=1)
     assert model.size == (HEIGHT, WIDTH)
     image = images(2, 1)
-    error = relative_error(model(image[0]), predict_depth_batch(depth_net, image)[0])
+    want = DepthPredictor(depth_net, HEIGHT, WIDTH)(image)[0]
+    error = relative_error(model(image[0]), want)
     print(f"TFLite {dtype}: {len(flatbuffer) / 2**20:.1f} MiB, max relative depth difference {error:.2e}, "
-          f"max |diff| {np.abs(model(image[0]) - predict_depth_batch(depth_net, image)[0]).max():.2e}")
+          f"max |diff| {np.abs(model(image[0]) - want).max():.2e}")
     assert error <= tolerance, error
     with pytest.raises(ConfigError, match=r"takes uint8 \(1, 32, 96, 3\)"):
         model(images(2, 1, 64, 96))

@@ -17,7 +17,7 @@ import tensorflow as tf
 from PIL import Image
 
 from sfmlearner_tf.errors import ConfigError, DataError
-from sfmlearner_tf.evaluation.depth_predict import predict_depth_batch
+from sfmlearner_tf.evaluation.depth_predict import DepthPredictor
 from sfmlearner_tf.evaluation.pose_eval import predict_window_poses
 from sfmlearner_tf.models import DispNet, PoseExpNet
 from sfmlearner_tf.predict import PredictConfig, chain_trajectory, predict
@@ -67,7 +67,7 @@ def test_video_through_the_program(synthetic_root: Path, run_folder: tuple, tmp_
     names = [f"{i:06d}" for i in range(len(frames))]
     assert sorted(p.stem for p in (out / "depth").glob("*.npy")) == names
     # Depth = 1 / disp1 of DispNet on the PIL-LANCZOS-resized decoded frame, at the record's 64x208.
-    expected = predict_depth_batch(depth_net, np.stack([resized(f, Image.Resampling.LANCZOS) for f in frames[:3]]))
+    expected = DepthPredictor(depth_net, *SIZE)(np.stack([resized(f, Image.Resampling.LANCZOS) for f in frames[:3]]))
     for name, depth in zip(names, expected):
         saved = np.load(out / "depth" / f"{name}.npy")
         assert saved.dtype == np.float32 and saved.shape == SIZE

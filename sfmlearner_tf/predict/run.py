@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from sfmlearner_tf.errors import ConfigError, DataError
-from sfmlearner_tf.evaluation.depth_predict import predict_depth_batch, resize_rgb
+from sfmlearner_tf.evaluation.depth_predict import DepthPredictor, resize_rgb
 from sfmlearner_tf.evaluation.pose_eval import predict_window_poses
 from sfmlearner_tf.io_utils import atomic_write_text, claim_output_folder
 from sfmlearner_tf.models import DISP_NET_MULTIPLE
@@ -90,7 +90,8 @@ class _DepthStage:
     """Batches frames through DispNet (skipping frames whose files exist) and writes files and video frames."""
 
     def __init__(self, config: PredictConfig, depth_net, files: DepthFiles, video: SideBySideVideo | None) -> None:
-        self.config, self.depth_net, self.files, self.video = config, depth_net, files, video
+        self.config, self.files, self.video = config, files, video
+        self.predict = DepthPredictor(depth_net, config.img_height, config.img_width)
         self.pending: list[tuple[str, np.ndarray]] = []
 
     def add(self, name: str, frame: np.ndarray) -> None:
@@ -102,7 +103,7 @@ class _DepthStage:
         todo = [i for i, (name, _) in enumerate(self.pending) if not self.files.done(name)]
         predicted = {}
         if todo:
-            depths = predict_depth_batch(self.depth_net, np.stack([self.pending[i][1] for i in todo]))
+            depths = self.predict(np.stack([self.pending[i][1] for i in todo]))
             predicted = dict(zip(todo, depths))
         for index, (name, image) in enumerate(self.pending):
             color = self.files.save(name, predicted[index]) if index in predicted else None

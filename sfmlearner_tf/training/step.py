@@ -11,6 +11,7 @@ import keras
 import tensorflow as tf
 
 from sfmlearner_tf.losses import LossConfig, compute_losses
+from sfmlearner_tf.training.adam import FusedAdam
 
 SCALAR_KEYS = ("total", "pixel", "smooth", "exp", "seg", "weight_decay", "grad_norm")
 
@@ -22,9 +23,10 @@ def to_model_range(images: tf.Tensor) -> tf.Tensor:
 
 def make_optimizer(learning_rate: float, beta1: float, beta2: float = 0.999, epsilon: float = 1e-8,
                    loss_scaling: bool = False) -> keras.optimizers.Optimizer:
-    """Adam as tf.compat.v1.train.AdamOptimizer(lr, beta1): epsilon 1e-8 (Keras' default is 1e-7), no schedule,
-    no clipping. With loss_scaling (float16 training) it is wrapped in a dynamic LossScaleOptimizer."""
-    optimizer = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta1, beta_2=beta2, epsilon=epsilon)
+    """Adam as tf.compat.v1.train.AdamOptimizer(lr, beta1): its fused kernel (FusedAdam), epsilon 1e-8 (Keras'
+    default is 1e-7), no schedule, no clipping. With loss_scaling (float16 training) it is wrapped in a dynamic
+    LossScaleOptimizer."""
+    optimizer = FusedAdam(learning_rate=learning_rate, beta_1=beta1, beta_2=beta2, epsilon=epsilon)
     return keras.optimizers.LossScaleOptimizer(optimizer) if loss_scaling else optimizer
 
 
@@ -56,8 +58,8 @@ class TrainStep:
         self.strategy = strategy or tf.distribute.get_strategy()
         self.trace_count = 0
         # The forward and backward pass, XLA-compiled with jit_compile (the optimizer update stays outside).
-        self.forward_backward = tf.function(self._losses_and_gradients, jit_compile=jit_compile)
-        self._step = tf.function(self._distributed_step)
+        self.forward_backward = tf.function(self._losses_and_gradients, jit_compile=jit_compile, autograph=False)
+        self._step = tf.function(self._distributed_step, autograph=False)
 
     @property
     def variables(self) -> list[tf.Variable]:

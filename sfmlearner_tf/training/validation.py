@@ -23,7 +23,7 @@ class ValidationLoss:
     def __init__(self, batches: list[dict[str, tf.Tensor]], loss_config: LossConfig) -> None:
         self.batches = batches
         self.loss_config = loss_config
-        self._pixel = tf.function(self._batch_pixel_loss)
+        self._pixel = tf.function(self._batch_pixel_loss, autograph=False)
 
     def __call__(self, depth_net: keras.Model, pose_exp_net: keras.Model) -> float:
         losses = [float(self._pixel(depth_net, pose_exp_net, batch)) for batch in self.batches]
