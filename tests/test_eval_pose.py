@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from sfmlearner_tf.errors import ConfigError
@@ -177,15 +178,19 @@ def test_gt_snippets_are_snippet_relative_kitti_poses(tmp_path: Path) -> None:
 
 
 class ConstantPoseNet:
-    """Stand-in pose network: every source gets the same pose; records the inputs it saw."""
+    """Stand-in pose network: every source gets the same pose; records the inputs of each call it runs (inside
+    the predictor's graph too, through a numpy function)."""
 
     def __init__(self, vec: np.ndarray) -> None:
         self.vec = vec
         self.shapes = []
 
     def __call__(self, target, sources, training=None):
-        self.shapes.append((target.shape, sources.shape, float(np.min(target)), float(np.max(target))))
-        return np.tile(self.vec, (target.shape[0], 4, 1)), None
+        def record(target: np.ndarray, sources: np.ndarray) -> np.ndarray:
+            self.shapes.append((target.shape, sources.shape, float(np.min(target)), float(np.max(target))))
+            return np.tile(self.vec, (target.shape[0], 4, 1))
+
+        return tf.numpy_function(record, [target, sources], tf.float64), None
 
 
 def test_prediction_snippets_insert_identity_target(tmp_path: Path) -> None:
@@ -246,3 +251,24 @@ def test_run_eval_keep_zero_ate_flag(tmp_path: Path) -> None:
     assert completed.stdout.splitlines()[-2:] == [
         "Seq 09 ATE mean: 0.2500, std: 0.2500",
         "2 snippets scored (those with ATE exactly 0 included: --keep_zero_ate)"]
+
+
+@pytest.mark.parametrize("seq_length", [3, 5])
+def test_pose_predictor_matches_the_eager_call_for_any_batch_from_one_trace(seq_length: int) -> None:
+    """Target = the middle frame, sources = the others in time order, each uint8 -> [-1, 1]; worked out here."""
+    from sfmlearner_tf.evaluation.pose_eval import PosePredictor
+    from sfmlearner_tf.models import PoseExpNet
+
+    tf.keras.utils.set_random_seed(4)
+    net = PoseExpNet(seq_length - 1, False).ensure_built()
+    predict = PosePredictor(net, 32, 64, seq_length)
+    half = (seq_length - 1) // 2
+    for count in (1, 3):
+        windows = np.random.default_rng(count).integers(0, 256, (count, seq_length, 32, 64, 3), dtype=np.uint8)
+        frames = windows.astype(np.float32) / 255 * 2 - 1
+        sources = np.concatenate([frames[:, k] for k in range(seq_length) if k != half], axis=-1)
+        want = net(frames[:, half], sources, training=False)[0].numpy()
+        got = predict(windows)
+        assert got.shape == (count, seq_length - 1, 6) and got.dtype == np.float64
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    assert predict._poses.experimental_get_tracing_count() == 1

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 from PIL import Image
 
 from sfmlearner_tf.errors import ConfigError, DataError
@@ -62,6 +63,7 @@ def predict_pose_snippets(pose_exp_net, images: list[Path], times: np.ndarray, o
                           progress_every_s: float = 10.0) -> int:
     """Writes one predicted snippet file per window; existing files are kept (resumable). Returns the count."""
     half = (seq_length - 1) // 2
+    predict = PosePredictor(pose_exp_net, height, width, seq_length)
     todo = [s for s in snippet_starts(len(images), seq_length) if not (Path(out_dir) / f"{s:06d}.txt").is_file()]
     progress = ProgressReporter(len(todo), f"pose snippets -> {out_dir}", every_s=progress_every_s, unit="snippets")
     loaded: dict[int, np.ndarray] = {}
@@ -73,7 +75,7 @@ def predict_pose_snippets(pose_exp_net, images: list[Path], times: np.ndarray, o
         windows = np.stack([np.stack([loaded[s + k] for k in range(seq_length)]) for s in starts])
         for index in [i for i in loaded if i <= starts[-1]]:
             del loaded[index]  # windows only move forward: keep memory to about one window
-        poses = predict_window_poses(pose_exp_net, windows)
+        poses = predict(windows)
         for start, pose in zip(starts, poses):
             vecs = np.insert(pose, half, np.zeros(6), axis=0)
             write_snippet(out_dir, start, vecs, times[start:start + seq_length])
@@ -81,14 +83,23 @@ def predict_pose_snippets(pose_exp_net, images: list[Path], times: np.ndarray, o
     return len(todo)
 
 
-def predict_window_poses(pose_exp_net, windows: np.ndarray) -> np.ndarray:
-    """uint8 windows [B, L, H, W, 3] of L frames in time order -> float64 [B, L-1, 6] target->source 6-vectors,
-    the target being the middle frame and the sources the others in time order (as test_kitti_pose.py)."""
-    half = (windows.shape[1] - 1) // 2
-    target = to_network_range(windows[:, half])
-    sources = to_network_range(np.concatenate([windows[:, k] for k in range(windows.shape[1]) if k != half],
-                                              axis=-1))
-    return np.asarray(pose_exp_net(target, sources, training=False)[0], dtype=np.float64)
+class PosePredictor:
+    """Callable uint8 windows [B, L, height, width, 3] of L frames in time order -> float64 [B, L-1, 6]
+    target->source 6-vectors, the target being the middle frame and the sources the others in time order (as
+    test_kitti_pose.py). PoseExpNet runs as one graph traced for any batch size, reading the live weights."""
+
+    def __init__(self, pose_exp_net, height: int, width: int, seq_length: int) -> None:
+        self.half = (seq_length - 1) // 2
+        self._poses = tf.function(
+            lambda target, sources: pose_exp_net(target, sources, training=False)[0], autograph=False,
+            input_signature=[tf.TensorSpec([None, height, width, 3], tf.float32),
+                             tf.TensorSpec([None, height, width, 3 * (seq_length - 1)], tf.float32)])
+
+    def __call__(self, windows: np.ndarray) -> np.ndarray:
+        target = to_network_range(windows[:, self.half])
+        sources = to_network_range(np.concatenate([windows[:, k] for k in range(windows.shape[1]) if k != self.half],
+                                                  axis=-1))
+        return np.asarray(self._poses(tf.constant(target), tf.constant(sources)), dtype=np.float64)
 
 
 def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None,

@@ -21,7 +21,7 @@ from PIL import Image
 
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.evaluation.depth_predict import DepthPredictor, resize_rgb
-from sfmlearner_tf.evaluation.pose_eval import predict_window_poses
+from sfmlearner_tf.evaluation.pose_eval import PosePredictor
 from sfmlearner_tf.io_utils import atomic_write_text, claim_output_folder
 from sfmlearner_tf.models import DISP_NET_MULTIPLE
 from sfmlearner_tf.models.restore import restore_depth_net, restore_pose_net
@@ -122,7 +122,8 @@ class _PoseStage:
     """Slides a window of seq_length frames over the sequence and batches the windows through the pose net."""
 
     def __init__(self, config: PredictConfig, pose_net) -> None:
-        self.config, self.pose_net = config, pose_net
+        self.config = config
+        self.predict = PosePredictor(pose_net, *config.pose_size, config.seq_length)
         self.window: deque[np.ndarray] = deque(maxlen=config.seq_length)
         self.pending: list[np.ndarray] = []
         self.vecs: list[np.ndarray] = []
@@ -137,7 +138,7 @@ class _PoseStage:
 
     def flush(self) -> None:
         if self.pending:
-            self.vecs.extend(predict_window_poses(self.pose_net, np.stack(self.pending)))
+            self.vecs.extend(self.predict(np.stack(self.pending)))
             self.pending = []
 
 

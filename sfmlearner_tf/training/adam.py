@@ -19,8 +19,8 @@ class FusedAdam(keras.optimizers.Adam):
         m += (g - m) * (1 - beta1);  v += (g^2 - v) * (1 - beta2);  w -= alpha * m / (sqrt(v) + epsilon)
 
     with t the 1-based step, and beta1, beta2 taken as float32 as the original's kernel took them (so v's rate is
-    1 - float32(0.999) = 9.9998713e-4; Keras' Adam uses 1e-3, from float64). Only the plain options (no amsgrad; weight decay, clipping and EMA are applied by
-    the base class around the update, as for Keras' Adam)."""
+    1 - float32(0.999) = 9.9998713e-4; Keras' Adam uses 1e-3, from float64). Only the plain options (no amsgrad;
+    weight decay, clipping and EMA are applied by the base class around the update, as for Keras' Adam)."""
 
     def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7, **kwargs) -> None:
