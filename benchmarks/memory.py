@@ -14,7 +14,8 @@ ru_maxrss, as os.wait4 would read it, starts from this parent's size (Linux keep
   KITTI-like frames rendered at --frame_width x --frame_height (1242x375, KITTI's size, by default); the test list
   repeats them to --num_images lines, and ground truth and predictions are still computed per line, so the
   evaluation holds as many arrays as on the Eigen split. It also reports the sizes of the arrays it holds for
-  the whole split (dense ground truth maps, predictions) and what sparse ground truth would take.
+  the whole split (the ground truth, sparse: a flat int32 index and a float32 depth per lidar point; the
+  predictions) and what dense ground-truth maps would take.
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ def child_eval(args: argparse.Namespace) -> dict:
     n = result["num_images"]
     return {"peak_rss_mib_before_evaluation": round(before, 1), "num_images": n,
             "frame": f"{args.frame_width}x{args.frame_height}", "gt_points_per_image": round(points),
-            "held_gt_dense_mib": round(n * args.frame_width * args.frame_height * 4 / MIB, 1),
-            "held_gt_sparse_mib": round(n * points * (4 + 4) / MIB, 1),  # int32 flat index + float32 depth
+            "held_gt_mib": round(n * points * (4 + 4) / MIB, 1),  # int32 flat index + float32 depth
+            "dense_gt_would_take_mib": round(n * args.frame_width * args.frame_height * 4 / MIB, 1),
             "held_predictions_mib": round(n * args.height * args.width * 4 / MIB, 1)}
 
 

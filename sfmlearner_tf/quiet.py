@@ -121,6 +121,12 @@ def quiet_tensorflow() -> None:
     warnings.filterwarnings("ignore", module=LIBRARY_WARNINGS)
 
 
+def one_line_warnings(program: str) -> None:
+    """The project's warnings as `<program>: warning: <message>` lines, without Python's file, line number and
+    source line (which read like a crash)."""
+    warnings.formatwarning = lambda message, *args, **kwargs: f"{program}: warning: {message}\n"
+
+
 def quiet_absl() -> None:
     """After the flags are parsed: absl's Python logging to warnings, so the project's warnings show and
     library INFO lines (e.g. the SavedModel writer's) do not."""

@@ -28,10 +28,10 @@ def test_eval_memory_in_a_child():
     assert line["benchmark"] == "memory_eval" and line["num_images"] == 10
     # The child's peak covers TF, the DispNet and the evaluation; the parent only rendered and waited.
     assert line["child_peak_rss_mib"] >= line["peak_rss_mib_before_evaluation"] > 100
-    assert line["held_gt_dense_mib"] == round(10 * 208 * 64 * 4 / 2**20, 1)
+    assert line["dense_gt_would_take_mib"] == round(10 * 208 * 64 * 4 / 2**20, 1)
     assert line["held_predictions_mib"] == round(10 * 32 * 64 * 4 / 2**20, 1)
     assert 0 < line["gt_points_per_image"] < 208 * 64
-    assert line["held_gt_sparse_mib"] == round(10 * line["gt_points_per_image"] * 8 / 2**20, 1)
+    assert line["held_gt_mib"] == round(10 * line["gt_points_per_image"] * 8 / 2**20, 1)
 
 
 def test_unknown_run_is_named():

@@ -16,6 +16,7 @@ from PIL import Image
 from sfmlearner_tf.errors import DataError
 from sfmlearner_tf.evaluation import depth_gt
 from sfmlearner_tf.evaluation.depth_gt import (
+    SparseDepth,
     cached_gt_depths,
     generate_depth_map,
     project_velodyne,
@@ -215,3 +216,28 @@ def test_synthetic_drive_velodyne_lands_on_true_depth(synthetic_root: Path) -> N
     assert len(relative) > 100
     assert np.median(relative) < 0.01
     assert np.quantile(relative, 0.8) < 0.05
+
+
+def test_sparse_depth_rebuilds_the_dense_map_exactly_and_scores_alike() -> None:
+    """Held sparse, a ground-truth map converts back bit for bit (zeros elsewhere), and everything that reads it
+    as an array (the metrics, the priors, np.shape, np.count_nonzero) gets the dense map's numbers."""
+    from sfmlearner_tf.evaluation.depth_metrics import score_depths
+    from sfmlearner_tf.evaluation.priors import row_prior_depths
+
+    rng = np.random.default_rng(0)
+    dense = []
+    for shape in ((375, 1242), (370, 1226)):  # KITTI's dates differ in size
+        depth = np.zeros(shape, np.float32)
+        rows, cols = rng.integers(150, shape[0], 5000), rng.integers(0, shape[1], 5000)
+        depth[rows, cols] = rng.uniform(0.5, 90.0, 5000).astype(np.float32)
+        dense.append(depth)
+    sparse = [SparseDepth.from_dense(depth) for depth in dense]
+    for held, depth in zip(sparse, dense):
+        rebuilt = np.asarray(held)
+        assert rebuilt.dtype == np.float32 and np.array_equal(rebuilt, depth)
+        assert np.shape(held) == depth.shape and np.count_nonzero(held) == np.count_nonzero(depth)
+        assert held.nbytes == 8 * np.count_nonzero(depth) < depth.nbytes / 10
+    preds = [rng.uniform(1.0, 50.0, (128, 416)).astype(np.float32) for _ in dense]
+    assert score_depths(sparse, preds) == score_depths(dense, preds)
+    for a, b in zip(row_prior_depths(sparse, 1e-3, 80.0), row_prior_depths(dense, 1e-3, 80.0)):
+        assert np.array_equal(a, b)

@@ -22,6 +22,7 @@ from sfmlearner_tf.data.pipeline import PipelineConfig, check_dataset
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.evaluation import DepthEvalConfig, PoseEvalConfig, evaluate_pose
 from sfmlearner_tf.evaluation.depth_gt import (
+    SparseDepth,
     cached_gt_depths,
     compute_gt_depths,
     gt_cache_key,
@@ -86,7 +87,7 @@ def test_written_files_follow_the_umask(tmp_path: Path, umask: int) -> None:
     try:
         atomic_write_text(tmp_path / "result.json", "{}")
         atomic_save_image(tmp_path / "figure.png", np.zeros((4, 4), np.uint8))
-        save_gt_cache(tmp_path / "gt.npz", "key", [np.zeros((2, 2), np.float32)])
+        save_gt_cache(tmp_path / "gt.npz", "key", [SparseDepth.from_dense(np.zeros((2, 2), np.float32))])
     finally:
         os.umask(old)
     for name in ("result.json", "figure.png", "gt.npz"):

@@ -7,13 +7,14 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 import tensorflow as tf
 
 from sfmlearner_tf.models import DispNet, PoseExpNet
-from sfmlearner_tf.quiet import FILTER_ENV, is_native_log_line, requested_verbosity
+from sfmlearner_tf.quiet import FILTER_ENV, is_native_log_line, one_line_warnings, requested_verbosity
 from sfmlearner_tf.run_record import RunRecord, write_run_record
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,3 +101,10 @@ def test_training_run_prints_progress_without_tensorflow_lines(tmp_path: Path) -
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert tf_lines(completed) == [] and completed.stderr == ""
     assert "train: 3/3 steps" in completed.stdout and "train: done at step 3" in completed.stdout
+
+
+def test_project_warnings_are_one_line_naming_the_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(warnings, "formatwarning", warnings.formatwarning)  # put back after the test
+    one_line_warnings("sfm-eval")
+    line = warnings.formatwarning(UserWarning("list.txt: 114 lines"), UserWarning, "/x/depth_eval.py", 100, "code")
+    assert line == "sfm-eval: warning: list.txt: 114 lines\n"

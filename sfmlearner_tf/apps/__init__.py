@@ -14,7 +14,7 @@ from collections.abc import Callable
 from absl import app, flags
 
 from sfmlearner_tf.errors import SfmLearnerError
-from sfmlearner_tf.quiet import quiet_absl, quiet_tensorflow, requested_verbosity
+from sfmlearner_tf.quiet import one_line_warnings, quiet_absl, quiet_tensorflow, requested_verbosity
 
 if requested_verbosity(sys.argv[1:]) < 1:
     quiet_tensorflow()
@@ -33,6 +33,7 @@ def run_program(name: str, define_flags: Callable[[flags.FlagValues], None],
             raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
         if flags.FLAGS.verbosity < 1:
             quiet_absl()
+        one_line_warnings(name)
         try:
             code = body(flags.FLAGS)
         except SfmLearnerError as error:

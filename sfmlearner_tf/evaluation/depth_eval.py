@@ -14,7 +14,7 @@ import numpy as np
 
 from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.evaluation.boundary_eval import boundary_scores
-from sfmlearner_tf.evaluation.depth_gt import cached_gt_depths
+from sfmlearner_tf.evaluation.depth_gt import SparseDepth, cached_gt_depths
 from sfmlearner_tf.evaluation.depth_metrics import format_labelled_table, format_metrics_table, score_depths
 from sfmlearner_tf.evaluation.depth_predict import predict_depths
 from sfmlearner_tf.evaluation.exports import export_depths, export_name
@@ -101,7 +101,7 @@ def read_test_set(config: DepthEvalConfig) -> DepthTestSet:
     return DepthTestSet(Path(list_path), lines, standard, resolve_test_frames(config.dataset_dir, lines))
 
 
-def ground_truth(config: DepthEvalConfig, test_set: DepthTestSet) -> list[np.ndarray]:
+def ground_truth(config: DepthEvalConfig, test_set: DepthTestSet) -> list[SparseDepth]:
     """The velodyne depth maps of the test images (from the cache when there is one)."""
     return cached_gt_depths(test_set.frames, config.gt_cache_dir, config.fix_duplicate_index,
                             config.progress_every_s)
@@ -114,7 +114,7 @@ def predict_test_depths(config: DepthEvalConfig, depth_net, test_set: DepthTestS
     return predict_depths(depth_net, test_set.image_paths, height, width, config.batch_size, config.progress_every_s)
 
 
-def score_predictions(config: DepthEvalConfig, test_set: DepthTestSet, gt_depths: list[np.ndarray],
+def score_predictions(config: DepthEvalConfig, test_set: DepthTestSet, gt_depths: list[SparseDepth],
                       preds: list[np.ndarray], source: str) -> dict:
     """The JSON-ready result of one model's predictions: metric means, per-image values, boundary scores; with
     export_depths, the coloured depth maps are written too."""
@@ -128,7 +128,7 @@ def score_predictions(config: DepthEvalConfig, test_set: DepthTestSet, gt_depths
     return result
 
 
-def score_baselines(config: DepthEvalConfig, gt_depths: list[np.ndarray]) -> dict[str, dict]:
+def score_baselines(config: DepthEvalConfig, gt_depths: list[SparseDepth]) -> dict[str, dict]:
     """The metrics of each image-blind prior (evaluation.priors) on the same ground truth."""
     return {name: score_depths(gt_depths, prior_depths(name, gt_depths, config.min_depth, config.max_depth),
                                config.min_depth, config.max_depth)["metrics"] for name in PRIOR_NAMES}

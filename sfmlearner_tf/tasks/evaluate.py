@@ -24,6 +24,7 @@ from sfmlearner_tf.evaluation.depth_eval import (
     score_predictions,
     write_result,
 )
+from sfmlearner_tf.evaluation.depth_gt import SparseDepth
 from sfmlearner_tf.evaluation.depth_metrics import format_metrics_table, score_depths
 from sfmlearner_tf.evaluation.depth_predict import load_resized_image
 from sfmlearner_tf.evaluation.figures import write_comparison_figures
@@ -72,7 +73,7 @@ def _compare_size(config: DepthEvalConfig) -> tuple[int, int]:
     return (config.compare_img_height or config.img_height, config.compare_img_width or config.img_width)
 
 
-def _compare(config: DepthEvalConfig, test_set: DepthTestSet, gt_depths: list[np.ndarray],
+def _compare(config: DepthEvalConfig, test_set: DepthTestSet, gt_depths: list[SparseDepth],
              preds: list[np.ndarray], label_a: str) -> dict:
     """Scores model B (compare_ckpt_file) and writes the first num_figures comparison strips."""
     model_b, info = restore_depth_net(config.compare_ckpt_file, config.mixed_precision)
