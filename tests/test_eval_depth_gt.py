@@ -241,3 +241,13 @@ def test_sparse_depth_rebuilds_the_dense_map_exactly_and_scores_alike() -> None:
     assert score_depths(sparse, preds) == score_depths(dense, preds)
     for a, b in zip(row_prior_depths(sparse, 1e-3, 80.0), row_prior_depths(dense, 1e-3, 80.0)):
         assert np.array_equal(a, b)
+
+
+def test_a_cache_whose_points_do_not_fit_is_recomputed(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="do not fit a 2x2 map"):
+        SparseDepth((2, 2), np.array([1, 4]), np.array([1.0, 2.0]))
+    path = tmp_path / "gt.npz"
+    np.savez(path, key=np.array("k"), count=np.array(1), shape_00000=np.array([2, 2]),
+             indices_00000=np.array([7]), values_00000=np.array([3.0], np.float32))
+    with pytest.warns(UserWarning, match="damaged ground-truth cache"):
+        assert depth_gt.load_gt_cache(path, "k") is None

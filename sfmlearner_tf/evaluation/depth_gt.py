@@ -48,6 +48,11 @@ class SparseDepth:
         self.shape = (int(shape[0]), int(shape[1]))
         self.indices = np.asarray(indices, dtype=np.int32)
         self.values = np.asarray(values, dtype=np.float32)
+        size = self.shape[0] * self.shape[1]
+        if self.indices.shape != self.values.shape or (self.indices.size and not
+                                                       0 <= self.indices.min() <= self.indices.max() < size):
+            raise ValueError(f"sparse depth: {self.indices.size} indices and {self.values.size} depths do not fit "
+                             f"a {self.shape[0]}x{self.shape[1]} map")
 
     @classmethod
     def from_dense(cls, depth: np.ndarray) -> SparseDepth:
