@@ -88,3 +88,17 @@ def test_checkpoints_move_between_it_and_keras_adam(tmp_path: Path, writer: type
 def test_amsgrad_is_refused() -> None:
     with pytest.raises(ValueError, match="no amsgrad"):
         FusedAdam(amsgrad=True)
+
+
+def test_inside_the_loss_scale_optimizer_it_unscales_then_updates() -> None:
+    """float16 training wraps it (make_optimizer(loss_scaling=True)): the first update of a scaled gradient is
+    Adam's first step, lr * sign(g) up to epsilon."""
+    from sfmlearner_tf.training.step import make_optimizer
+
+    variable = tf.Variable(np.ones(4, np.float32))
+    optimizer = make_optimizer(0.01, 0.9, loss_scaling=True)
+    assert isinstance(optimizer.inner_optimizer, FusedAdam)
+    optimizer.build([variable])
+    scaled = np.float32(optimizer.scale_loss(1.0)) * np.array([0.5, -0.5, 2.0, -2.0], np.float32)
+    tf.function(lambda g: optimizer.apply_gradients([(g, variable)]), autograph=False)(tf.constant(scaled))
+    np.testing.assert_allclose(variable.numpy(), [0.99, 1.01, 0.99, 1.01], rtol=0, atol=1e-6)
