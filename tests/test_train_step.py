@@ -153,10 +153,28 @@ def test_mixed_precision_on_cpu_is_bfloat16_and_close_to_float32() -> None:
 
 
 def test_disp_net_builds_and_runs_under_mixed_float16() -> None:
-    """The GPU policy: float16 features, and the TF1 bilinear kernel's float32 output cast to join the concat."""
+    """The GPU policy: float16 features, the TF1 bilinear kernel's float32 output cast to join the concat, and
+    the disparity heads in float32."""
     with DtypePolicy("mixed_float16"):
         net = DispNet().ensure_built()
         disps = net(tf.random.uniform([1, 32, 64, 3], -1.0, 1.0, seed=0))
-    assert [d.dtype for d in disps] == [tf.float16] * 4
-    values = tf.cast(disps[0], tf.float32).numpy()
+    assert net.icnv1.compute_dtype == "float16"
+    assert [d.dtype for d in disps] == [tf.float32] * 4
+    values = disps[0].numpy()
     assert np.all(np.isfinite(values)) and values.min() > 0.009 and values.max() < 10.02
+
+
+def test_saturated_disparity_head_keeps_its_gradient_under_bfloat16() -> None:
+    """A head whose logit is 8 everywhere: sigmoid(8) = 0.99966 would round to exactly 1 in bfloat16 (gradient 0,
+    the collapse seen in training); computed in float32, d sum(disp1) / d bias = H W 10 s (1 - s) as in float64."""
+    with DtypePolicy("mixed_bfloat16"):
+        net = DispNet().ensure_built()
+    net.disp1.kernel.assign(tf.zeros_like(net.disp1.kernel))
+    net.disp1.bias.assign([8.0])
+    with tf.GradientTape() as tape:
+        disp1 = net(tf.random.uniform([1, HEIGHT, WIDTH, 3], -1.0, 1.0, seed=0))[0]
+        total = tf.reduce_sum(disp1)
+    sigmoid = 1.0 / (1.0 + np.exp(-8.0))
+    assert net.icnv1.compute_dtype == "bfloat16" and disp1.dtype == tf.float32
+    assert tape.gradient(total, net.disp1.bias).numpy()[0] == pytest.approx(
+        HEIGHT * WIDTH * 10.0 * sigmoid * (1.0 - sigmoid), rel=1e-4)

@@ -21,6 +21,14 @@ MIN_DISP = 0.01
 DISP_NET_MULTIPLE = 16
 
 
+def disp_head(name: str) -> ConvRow:
+    """A disparity head: 3x3 conv to one sigmoid channel. It computes in float32 under a mixed precision policy:
+    in bfloat16 a sigmoid above 1 - 2^-9 rounds to exactly 1, whose gradient s(1 - s) is then 0, so a head that
+    saturates once stays flat (seen as a training run collapsing to a constant depth). Costs nothing measurable:
+    the heads are 4 of DispNet's 32 convs and produce one channel each."""
+    return ConvRow(name, 1, 3, activation="sigmoid", float32=True)
+
+
 # The original's variable table, in its order: name, filters, kernel (, stride); `up` rows are the stride-2
 # transposed convs, disp rows the sigmoid heads.
 LAYERS = (
@@ -34,10 +42,10 @@ LAYERS = (
     up("upcnv7", 512, 3), ConvRow("icnv7", 512, 3),
     up("upcnv6", 512, 3), ConvRow("icnv6", 512, 3),
     up("upcnv5", 256, 3), ConvRow("icnv5", 256, 3),
-    up("upcnv4", 128, 3), ConvRow("icnv4", 128, 3), ConvRow("disp4", 1, 3, activation="sigmoid"),
-    up("upcnv3", 64, 3), ConvRow("icnv3", 64, 3), ConvRow("disp3", 1, 3, activation="sigmoid"),
-    up("upcnv2", 32, 3), ConvRow("icnv2", 32, 3), ConvRow("disp2", 1, 3, activation="sigmoid"),
-    up("upcnv1", 16, 3), ConvRow("icnv1", 16, 3), ConvRow("disp1", 1, 3, activation="sigmoid"),
+    up("upcnv4", 128, 3), ConvRow("icnv4", 128, 3), disp_head("disp4"),
+    up("upcnv3", 64, 3), ConvRow("icnv3", 64, 3), disp_head("disp3"),
+    up("upcnv2", 32, 3), ConvRow("icnv2", 32, 3), disp_head("disp2"),
+    up("upcnv1", 16, 3), ConvRow("icnv1", 16, 3), disp_head("disp1"),
 )
 
 

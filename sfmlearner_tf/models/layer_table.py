@@ -12,10 +12,12 @@ from dataclasses import dataclass
 import keras
 
 
-def slim_conv(filters: int, kernel: int, stride: int, name: str,
-              activation: str | None = "relu") -> keras.layers.Conv2D:
-    """A conv2d as slim built it in the original: TF SAME padding, bias, Glorot-uniform weights, zero biases."""
-    return keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", activation=activation, name=name)
+def slim_conv(filters: int, kernel: int, stride: int, name: str, activation: str | None = "relu",
+              dtype: str | None = None) -> keras.layers.Conv2D:
+    """A conv2d as slim built it in the original: TF SAME padding, bias, Glorot-uniform weights, zero biases.
+    `dtype` overrides the global Keras dtype policy for this layer (None: follow it)."""
+    return keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", activation=activation, name=name,
+                               dtype=dtype)
 
 
 def slim_deconv(filters: int, kernel: int, name: str) -> keras.layers.Conv2DTranspose:
@@ -25,7 +27,8 @@ def slim_deconv(filters: int, kernel: int, name: str) -> keras.layers.Conv2DTran
 
 @dataclass(frozen=True)
 class ConvRow:
-    """One conv layer: `transposed` rows are stride-2 ReLU transposed convs (slim's conv2d_transpose)."""
+    """One conv layer: `transposed` rows are stride-2 ReLU transposed convs (slim's conv2d_transpose);
+    `float32` rows compute in float32 even under a mixed precision policy."""
 
     name: str
     filters: int
@@ -33,12 +36,14 @@ class ConvRow:
     stride: int = 1
     activation: str | None = "relu"
     transposed: bool = False
+    float32: bool = False
 
     def build(self) -> keras.layers.Layer:
         """A fresh Keras layer for this row."""
         if self.transposed:
             return slim_deconv(self.filters, self.kernel, self.name)
-        return slim_conv(self.filters, self.kernel, self.stride, self.name, activation=self.activation)
+        return slim_conv(self.filters, self.kernel, self.stride, self.name, activation=self.activation,
+                         dtype="float32" if self.float32 else None)
 
 
 def up(name: str, filters: int, kernel: int) -> ConvRow:
