@@ -239,8 +239,8 @@ def main() -> None:
         config = replace(config, finetune_steps=args.finetune_steps)
     if args.pretrain_steps:
         config = replace(config, data=config.data.replace(steps=args.pretrain_steps))
-    # Explicit either way (the demo's own default is auto): the README's table is float32.
-    config = replace(config, data=config.data.replace(mixed_precision=args.mixed_precision))
+    if args.mixed_precision:
+        config = replace(config, data=config.data.replace(mixed_precision=True))
     report = run_ablation(config, Path(args.work_dir))
     print(f"\nBoundary-loss ablation ({args.size}), {report['num_test_images']} held-out images, "
           f"mean ± std over seeds {list(config.seeds)}:")

@@ -14,13 +14,11 @@ from sfmlearner_tf.errors import ConfigError
 
 @dataclass(frozen=True)
 class SettingFlag:
-    """A flag that sets the config setting of the same name; `choices` makes it an enum flag; `auto` makes it a
-    boolean flag whose default is None: unset, the run decides (see the setting's own documentation)."""
+    """A flag that sets the config setting of the same name; `choices` makes it an enum flag."""
 
     name: str
     help: str
     choices: tuple[str, ...] = ()
-    auto: bool = False
 
 
 def define_setting_flags(specs: Sequence[SettingFlag], default_of: Callable[[str], object],
@@ -29,9 +27,7 @@ def define_setting_flags(specs: Sequence[SettingFlag], default_of: Callable[[str
     for spec in specs:
         default = default_of(spec.name)
         args = (spec.name, default, spec.help)
-        if spec.auto:
-            flags.DEFINE_boolean(spec.name, None, spec.help, flag_values=flag_values)
-        elif spec.choices:
+        if spec.choices:
             flags.DEFINE_enum(spec.name, default, list(spec.choices), spec.help, flag_values=flag_values)
         elif isinstance(default, bool):
             flags.DEFINE_boolean(*args, flag_values=flag_values)

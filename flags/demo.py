@@ -23,8 +23,7 @@ DEMO_FLAGS = (
     SettingFlag("learning_rate", "Adam learning rate"),
     SettingFlag("smooth_weight", "Disparity smoothness weight"),
     SettingFlag("lambda_seg", "Boundary loss weight"),
-    SettingFlag("mixed_precision", "bfloat16 compute on the CPU. Unset: on where the CPU has bfloat16 "
-                "instructions and there is no GPU", auto=True),
+    SettingFlag("mixed_precision", "bfloat16 compute on the CPU"),
     SettingFlag("curve_every", "Evaluate the held-out drives every N steps (0: only before and after training)"),
 )
 _NAMES = tuple(spec.name for spec in DEMO_FLAGS)

@@ -56,9 +56,7 @@ TRAIN_FLAGS = (
     SettingFlag("data_source", "Prepared folder or the TFDS builder", SOURCES),
     SettingFlag("tfds_data_dir", "TFDS data_dir with data_source=tfds"),
     SettingFlag("distribution_strategy", "tf.distribute strategy", STRATEGIES),
-    SettingFlag("mixed_precision", "Mixed precision: mixed_float16 on a GPU, mixed_bfloat16 on a CPU. Unset: on "
-                "where the CPU has bfloat16 instructions and there is no GPU, else off; a resume keeps the saved run's",
-                auto=True),
+    SettingFlag("mixed_precision", "Mixed precision: mixed_float16 on a GPU, mixed_bfloat16 on a CPU"),
     SettingFlag("jit_compile", "XLA-compile the forward and backward pass"),
     SettingFlag("progress_every_s", "Seconds between progress lines"),
 )

@@ -8,9 +8,6 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# The programs default to bfloat16 on CPUs with bfloat16 instructions: pin the detection off, so that the suite
-# computes the same on every machine (tests of the detection set it themselves).
-os.environ.setdefault("SFM_CPU_BFLOAT16", "0")
 
 # The original's split files are not ours to ship: ../shared/splits/ beside the checkout, or $SFM_SPLITS_DIR.
 SHARED_SPLITS = Path(os.environ.get("SFM_SPLITS_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "splits"))

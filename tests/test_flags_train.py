@@ -32,10 +32,6 @@ PAPER_ROWS = {
 }
 
 
-# On the command line, mixed precision is auto (None: decided when the run starts); TrainConfig's default is off.
-COMMAND_LINE_DEFAULT = TrainConfig().replace(mixed_precision=None)
-
-
 def parse(*argv: str) -> flags.FlagValues:
     values = flags.FlagValues()
     train_flags.define_flags(values)
@@ -45,8 +41,7 @@ def parse(*argv: str) -> flags.FlagValues:
 
 def test_defaults_are_the_originals() -> None:
     config = train_flags.config_from_flags(parse())
-    assert config == COMMAND_LINE_DEFAULT
-    assert train_flags.config_from_flags(parse("--nomixed_precision")) == TrainConfig()
+    assert config == TrainConfig()
     adam = config.optimizer
     assert (adam.learning_rate, adam.beta1, adam.beta2, adam.epsilon, adam.weight_decay) == (2e-4, 0.9, 0.999, 1e-8, 0)
     assert (config.loss.smooth_weight, config.loss.explain_reg_weight, config.data.batch_size) == (0.5, 0.0, 4)
@@ -99,7 +94,7 @@ def _leaves(config: object, prefix: str = "") -> dict[str, object]:
 def test_every_flag_sets_one_field_and_every_field_has_a_flag_or_a_reason() -> None:
     values = parse()
     names = [name for name in values if name in SETTING_PATHS]
-    paths = _leaves(COMMAND_LINE_DEFAULT)
+    paths = _leaves(TrainConfig())
     assert sorted(names) == sorted(spec.name for spec in train_flags.TRAIN_FLAGS) == sorted(SETTING_PATHS)
     assert set(SETTING_PATHS.values()) | set(NOT_SETTABLE) == set(paths)  # each field: a flag or a reason
     assert not set(SETTING_PATHS.values()) & set(NOT_SETTABLE)
@@ -119,7 +114,7 @@ def _other_value(name: str, values: flags.FlagValues) -> object:
         return _OTHER[name]
     if isinstance(values[name], flags.EnumFlag):
         return next(choice for choice in values[name].parser.enum_values if choice != default)
-    if isinstance(values[name], flags.BooleanFlag):  # an auto flag (default None) included
+    if isinstance(default, bool):
         return not default
     if isinstance(default, (int, float)):
         return default * 2 if default else type(default)(1)
@@ -169,7 +164,7 @@ def test_paper_table_presets(name: str) -> None:
 
 def test_baseline_and_demo_presets() -> None:
     baseline = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'original_baseline.cfg'}"))
-    assert baseline.replace(checkpoint_dir=TrainConfig().checkpoint_dir, continue_train=False) == COMMAND_LINE_DEFAULT
+    assert baseline.replace(checkpoint_dir=TrainConfig().checkpoint_dir, continue_train=False) == TrainConfig()
     demo = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'cpu_demo.cfg'}"))
     demo = demo.replace(dataset_dir=os.path.normpath(demo.data.dataset_dir),
                         checkpoint_dir=os.path.normpath(demo.checkpoint_dir))
@@ -181,7 +176,7 @@ def test_cityscapes_then_kitti_presets() -> None:
     """Stage 1 is the original's run on Cityscapes; stage 2 starts from it with a 10x smaller learning rate."""
     stage1 = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'cityscapes_pretrain.cfg'}"))
     stage2 = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'cityscapes_then_kitti_finetune.cfg'}"))
-    assert stage1.replace(checkpoint_dir=TrainConfig().checkpoint_dir, continue_train=False) == COMMAND_LINE_DEFAULT
+    assert stage1.replace(checkpoint_dir=TrainConfig().checkpoint_dir, continue_train=False) == TrainConfig()
     assert stage2.optimizer.learning_rate == pytest.approx(stage1.optimizer.learning_rate / 10)
     assert stage2.init_checkpoint_file == stage1.checkpoint_dir and stage2.optimizer.restart
     assert stage2.replace(learning_rate=stage1.optimizer.learning_rate, init_checkpoint_file=None,

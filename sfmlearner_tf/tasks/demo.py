@@ -25,11 +25,10 @@ BOUNDARY_KEYS = ("dbe_acc", "dbe_comp", "edge_sharpness")
 
 
 # The demo's training run (paths aside: they follow work_dir). flags/presets/cpu_demo.cfg gives the same run.
-# Its precision is auto, as run_train's: bfloat16 where the CPU has bfloat16 instructions and there is no GPU.
 DEMO_RUN = TrainConfig.from_settings(
     img_height=64, img_width=208, batch_size=4, max_steps=1000, include_last_step=True, learning_rate=2e-4,
     smooth_weight=0.1, lambda_seg=0.5, seed=5, summary_freq=100, save_latest_freq=200, max_checkpoints_to_keep=0,
-    continue_train=True, progress_every_s=15.0, mixed_precision=None)
+    continue_train=True, progress_every_s=15.0)
 
 # Demo settings that set its training run: the demo's name -> the run's setting.
 RUN_SETTINGS = {"img_height": "img_height", "img_width": "img_width", "batch_size": "batch_size",
@@ -166,17 +165,13 @@ def run_demo(config: DemoConfig) -> dict:
     """Runs the whole demo (each stage resumes from what exists) and writes <work_dir>/demo_result.json.
     A run stopped by SIGINT/SIGTERM returns {"stopped_by": "signal", "signum", "steps", "checkpoint"} after
     the training loop saved its state; running the demo again resumes it."""
-    from sfmlearner_tf.training.loop import build_state, resolve_precision
+    from sfmlearner_tf.training.loop import build_state
     from sfmlearner_tf.training.loop import train as train_run
 
     started = time.monotonic()
     prepare_demo_data(config)
     prepared_s = time.monotonic() - started
-    # Decided once here (auto: by the CPU, or the saved run's on a resume), for the run record of the initial
-    # weights and the training run alike.
-    train_config, precision_note = resolve_precision(config.train_config())
-    if precision_note:
-        print(f"demo: precision {precision_note}", flush=True)
+    train_config = config.train_config()
     # "Before" = the very initial weights of the run (the same seed gives the same initialisation).
     keras.utils.set_random_seed(train_config.seed)
     initial = build_state(train_config).depth_net

@@ -49,12 +49,10 @@ class OptimizerConfig:
 
 @dataclass(frozen=True)
 class DistributionConfig:
-    """Where and how the step runs: a tf.distribute strategy, mixed precision, XLA compilation.
-    mixed_precision None means auto (the programs' default): `train` decides it (precision.auto_mixed_precision;
-    a resumed run keeps the saved run's)."""
+    """Where and how the step runs: a tf.distribute strategy, mixed precision, XLA compilation."""
 
     strategy: str = "default"
-    mixed_precision: bool | None = False
+    mixed_precision: bool = False
     jit_compile: bool = False
 
     def __post_init__(self) -> None:

@@ -14,7 +14,7 @@ from sfmlearner_tf.data.pipeline import check_dataset, make_dataset
 from sfmlearner_tf.data.pipeline import steps_per_epoch as pipeline_steps_per_epoch
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.models import DispNet, PoseExpNet
-from sfmlearner_tf.ops.precision import DtypePolicy, auto_mixed_precision, needs_loss_scaling, precision_policy
+from sfmlearner_tf.ops.precision import DtypePolicy, needs_loss_scaling, precision_policy
 from sfmlearner_tf.progress import ProgressReporter
 from sfmlearner_tf.run_record import training_record, write_run_record
 from sfmlearner_tf.training.checkpoints import (
@@ -26,7 +26,7 @@ from sfmlearner_tf.training.checkpoints import (
 from sfmlearner_tf.training.config import TrainConfig
 from sfmlearner_tf.training.distribute import check_global_batch, is_chief, make_strategy, worker_scratch_dir
 from sfmlearner_tf.training.guards import GracefulStop, check_finite
-from sfmlearner_tf.training.provenance import check_resume, read_run_config, saved_setting, write_run_config
+from sfmlearner_tf.training.provenance import check_resume, write_run_config
 from sfmlearner_tf.training.step import SCALAR_KEYS, TrainStep, make_optimizer
 from sfmlearner_tf.training.summaries import write_scalar, write_step_summaries
 from sfmlearner_tf.training.validation import load_validation
@@ -103,20 +103,6 @@ def restore_or_init(config: TrainConfig, state: TrainState, checkpoints: TrainCh
     return note
 
 
-def resolve_precision(config: TrainConfig) -> tuple[TrainConfig, str]:
-    """`config` with an auto (None) mixed_precision decided, and a note saying how: a resumed run keeps the saved
-    run's precision, a fresh run takes auto_mixed_precision(). An explicit setting is returned as it is ("")."""
-    if config.distribution.mixed_precision is not None:
-        return config, ""
-    saved = read_run_config(config.checkpoint_dir) if config.continue_train else None
-    restored = saved_setting(saved, "mixed_precision") if saved else None
-    if isinstance(restored, bool):
-        return (config.replace(mixed_precision=restored),
-                f"{precision_policy(restored)} (restored from the saved run_config.json)")
-    mixed_precision, reason = auto_mixed_precision()
-    return config.replace(mixed_precision=mixed_precision), f"{precision_policy(mixed_precision)} ({reason})"
-
-
 def _apply_run_settings(config: TrainConfig, optimizer: keras.optimizers.Optimizer) -> str:
     """Sets the restored Adam's learning rate to --learning_rate; returns "; <what was overridden>" or ""."""
     variable = optimizer.learning_rate
@@ -153,7 +139,6 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     NonFiniteLossError without saving; a save that fails raises CheckpointError, the previous checkpoint intact.
     """
     strategy = make_strategy(config.distribution.strategy)  # first: a multi-worker one must precede any TF op
-    config, precision_note = resolve_precision(config)
     if dataset is None:
         _check_dataset_dir(config)
         check_dataset(config.pipeline("train", config.seed))  # fail on bad data before building the nets
@@ -195,7 +180,6 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     if log:
         print(f"train: {start_note}; steps {start + 1}..{config.last_step}, {steps_per_epoch} steps per epoch, "
               f"global batch {config.data.batch_size} on {strategy.num_replicas_in_sync} replica(s)"
-              + (f"; precision {precision_note}" if precision_note else "")
               + (f"; {validation_note}" if validation_note else ""), flush=True)
     progress = ProgressReporter(total_steps, "train", every_s=config.progress_every_s if log else float("inf"),
                                 unit="steps")

@@ -40,25 +40,13 @@ def read_run_config(checkpoint_dir: str | os.PathLike) -> dict | None:
     return saved
 
 
-def saved_setting(saved: dict, name: str) -> object:
-    """The value of setting `name` in a saved run configuration (`read_run_config`), or None if it has none."""
-    value = _saved_value(saved, name)
-    return None if value is _MISSING else value
-
-
-def _saved_value(saved: dict, name: str) -> object:
-    """The saved value of setting `name`, or _MISSING."""
-    value: object = saved
-    for part in SETTING_PATHS[name].split("."):
-        value = value.get(part, _MISSING) if isinstance(value, dict) else _MISSING
-    return value
-
-
 def changed_settings(saved: dict, config: TrainConfig) -> list[tuple[str, object, object]]:
     """(setting, saved value, new value) for each setting that differs; a setting the saved file lacks is skipped."""
     changes = []
-    for name in SETTING_PATHS:
-        old = _saved_value(saved, name)
+    for name, path in SETTING_PATHS.items():
+        old: object = saved
+        for part in path.split("."):
+            old = old.get(part, _MISSING) if isinstance(old, dict) else _MISSING
         new = json.loads(json.dumps(config.setting(name)))  # compare as saved (tuples as lists)
         if old is not _MISSING and old != new:
             changes.append((name, old, new))
