@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -37,6 +38,7 @@ def memory_gbytes_per_second(megabytes: int = 256, repeats: int = 5) -> float:
     size = megabytes * 2**20 // FLOAT_BYTES
     total = tf.Variable(tf.zeros([size]))
     ones = tf.ones([size])
+
     @tf.function
     def add() -> None:
         total.assign_add(ones, read_value=False)
@@ -67,7 +69,7 @@ def layer_input_shapes(net: DispNet, batch: int, height: int, width: int) -> dic
     return shapes
 
 
-def layer_function(layer: tf.keras.layers.Layer, shape: tf.TensorShape, train: bool, input_gradient: bool
+def layer_function(layer: keras.layers.Layer, shape: tf.TensorShape, train: bool, input_gradient: bool
                    ) -> tuple[Callable, tf.Tensor]:
     """A traced forward (or forward + backward) of one layer, and an input for it: the backward is the gradient of
     the sum of the outputs, each weighted by a fixed random tensor (the upstream gradient)."""
@@ -87,7 +89,7 @@ def layer_function(layer: tf.keras.layers.Layer, shape: tf.TensorShape, train: b
     return tf.function(forward_backward), inputs
 
 
-def layer_megabytes(layer: tf.keras.layers.Layer, shape: tf.TensorShape, train: bool, input_gradient: bool
+def layer_megabytes(layer: keras.layers.Layer, shape: tf.TensorShape, train: bool, input_gradient: bool
                     ) -> float:
     """The bytes (MB) the layer must move at least: see the module docstring."""
     inputs = int(np.prod(shape))
@@ -109,6 +111,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate_size", type=int, default=2048, help="matrix size of the matmul-rate check")
     parser.add_argument("--bandwidth_megabytes", type=int, default=256, help="array size of the bandwidth check")
     args = parser.parse_args(argv)
+    for name in ("batch_size", "repeats", "rate_size", "bandwidth_megabytes"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1, got {getattr(args, name)}")
+    for name in ("height", "width"):
+        if getattr(args, name) < 1 or getattr(args, name) % DispNet.size_multiple:
+            parser.error(f"--{name} must be a positive multiple of {DispNet.size_multiple}, got {getattr(args, name)}")
     train = args.mode == "train"
     tf.keras.utils.set_random_seed(0)
     net = DispNet().ensure_built()

@@ -52,3 +52,11 @@ def test_tiny_run_reports_every_layer_and_the_whole_net(capsys, mode):
     assert whole["flop_floor_seconds"] == pytest.approx(sum(line["flop_floor_seconds"] for line in layers), rel=1e-3)
     # The layers timed alone do the whole net's matmul work, no more and no less.
     assert whole["gflop"] == pytest.approx(sum(line["gflop"] for line in layers), rel=1e-4)
+
+
+@pytest.mark.parametrize(("argv", "message"), [(["--height", "100"], "--height must be a positive multiple of 16"),
+                                               (["--repeats", "0"], "--repeats must be at least 1")])
+def test_bad_sizes_are_a_usage_error(capsys, argv, message):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2 and message in capsys.readouterr().err
