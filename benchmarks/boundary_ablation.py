@@ -22,19 +22,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from sfmlearner_tf.evaluation.depth_metrics import SUMMARY_METRICS
-from sfmlearner_tf.evaluation.depth_predict import load_resized_image, predict_depths
-from sfmlearner_tf.evaluation.exports import depth_to_color
+from benchmarks.ablation_runs import SCORED_KEYS, depth_net_of, summarize, train_and_evaluate
+from sfmlearner_tf.evaluation.depth_predict import predict_depths
+from sfmlearner_tf.evaluation.figures import depth_rows_figure
 from sfmlearner_tf.evaluation.split_files import find_test_file_list, read_test_lines, resolve_test_frames
 from sfmlearner_tf.io_utils import atomic_save_image, atomic_write_text
-from sfmlearner_tf.tasks.demo import BOUNDARY_KEYS, DemoConfig, evaluate_held_out, prepare_demo_data
+from sfmlearner_tf.tasks.demo import BOUNDARY_KEYS, DemoConfig, prepare_demo_data
 
 ARMS = (0.0, 2.5)
 
@@ -73,100 +72,16 @@ def _finetune_config(config: AblationConfig, data: DemoConfig, init: str, lambda
         explain_reg_weight=0.0, seed=seed)
 
 
-def _depth_net(checkpoint: str):
-    from sfmlearner_tf.models import DispNet
-    from sfmlearner_tf.models.tf1_checkpoint import restore_models
-
-    net = DispNet().ensure_built()
-    restore_models(checkpoint, depth_net=net)
-    return net
-
-
-def _train_and_evaluate(train_config, data: DemoConfig, result_path: Path) -> dict:
-    """Trains (resuming) unless the evaluation exists; evaluates the final checkpoint; caches the result."""
-    from sfmlearner_tf.training.loop import train
-
-    if result_path.is_file():
-        return json.loads(result_path.read_text())
-    result = train(train_config)
-    if result.stopped_by == "signal":  # saved by the loop; a rerun resumes this model
-        print(f"boundary_ablation: stopped at step {result.step} of {train_config.checkpoint_dir}; rerun to resume")
-        raise SystemExit(128 + result.signum)
-    scores = {"checkpoint": result.checkpoint, **evaluate_held_out(data, _depth_net(result.checkpoint))}
-    atomic_write_text(result_path, json.dumps(scores, indent=1))
-    return scores
-
-
-def _spread(values: list[float]) -> dict[str, float]:
-    """Mean, sample standard deviation (0 for one value), min and max."""
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return {"mean": statistics.fmean(values), "std": std, "min": min(values), "max": max(values)}
-
-
-def summarize(runs: dict[float, list[dict]]) -> dict:
-    """Per arm and per metric the spread over seeds, and the spread of the paired difference (arm - first arm)."""
-    keys = (*SUMMARY_METRICS, *BOUNDARY_KEYS)
-    base = next(iter(runs))
-    out: dict = {}
-    for arm, results in runs.items():
-        out[f"{arm:g}"] = {key: _spread([r["metrics"][key] for r in results]) for key in keys
-                           if all(key in r["metrics"] for r in results)}
-        if arm != base:
-            out[f"{arm:g} - {base:g}"] = {
-                key: _spread([r["metrics"][key] - b["metrics"][key] for r, b in zip(results, runs[base])])
-                for key in keys if all(key in r["metrics"] for r in results + runs[base])}
-    return out
-
-
 def _mean_std(spread: dict[str, float]) -> str:
     return f"{spread['mean']:.4f} ± {spread['std']:.4f}"
 
 
 def format_summary(summary: dict) -> str:
     """One line per arm (and difference): mean ± std of each metric."""
-    keys = [k for k in (*SUMMARY_METRICS, *BOUNDARY_KEYS) if k in next(iter(summary.values()))]
+    keys = [k for k in SCORED_KEYS if k in next(iter(summary.values()))]
     header = f"{'lambda_seg':<12}" + "".join(f"{k:>18}" for k in keys)
     lines = [f"{arm:<12}" + "".join(f"{_mean_std(s[k]):>18}" for k in keys) for arm, s in summary.items()]
     return "\n".join([header, *lines])
-
-
-def _edge_window(instances: np.ndarray, size: tuple[int, int]) -> tuple[int, int, int, int]:
-    """A window of `size` (h, w) centred on the largest instance (the whole image if there is none)."""
-    height, width = instances.shape
-    ids, counts = np.unique(instances[instances > 0], return_counts=True)
-    if ids.size == 0:
-        return 0, height, 0, width
-    rows, cols = np.nonzero(instances == ids[np.argmax(counts)])
-    win_h, win_w = min(size[0], height), min(size[1], width)
-    top = int(np.clip((rows.min() + rows.max()) // 2 - win_h // 2, 0, height - win_h))
-    left = int(np.clip((cols.min() + cols.max()) // 2 - win_w // 2, 0, width - win_w))
-    return top, top + win_h, left, left + win_w
-
-
-def crops_figure(frames, depths_by_arm: dict[float, np.ndarray], num_crops: int = 4) -> np.ndarray:
-    """Rows of: input | true depth | one depth per arm, cropped around the largest object of the frames with the
-    most instance pixels, all at the true depth's resolution (colours: the original's magma disparity)."""
-    from sfmlearner_tf.evaluation.boundary_eval import read_instances
-
-    instances = [read_instances(f.instances) for f in frames]
-    order = np.argsort([-int((ids > 0).sum()) for ids in instances])[:num_crops]
-    rows = []
-    for i in order:
-        true_depth = np.load(frames[i].dense_depth)
-        height, width = true_depth.shape
-        top, bottom, left, right = _edge_window(instances[i], (height // 2, width // 3))
-        panels = [load_resized_image(frames[i].image, height, width), depth_to_color(true_depth)]
-        panels += [depth_to_color(cv2.resize(depths[i], (width, height), interpolation=cv2.INTER_LINEAR))
-                   for depths in depths_by_arm.values()]
-        crops = [cv2.resize(p[top:bottom, left:right], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
-                 for p in panels]
-        rows.append(np.hstack([np.pad(c, ((2, 2), (2, 2), (0, 0)), constant_values=255) for c in crops]))
-    labels = ["input", "true depth", *(f"lambda_seg {arm:g}" for arm in depths_by_arm)]
-    header = np.full((20, rows[0].shape[1], 3), 255, np.uint8)
-    step = rows[0].shape[1] // len(labels)
-    for k, label in enumerate(labels):
-        cv2.putText(header, label, (k * step + 4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-    return np.vstack([header, *rows])
 
 
 def bar_chart(summary: dict, arms: tuple[float, ...]) -> np.ndarray:
@@ -200,20 +115,22 @@ def run_ablation(config: AblationConfig, work_dir: Path) -> dict:
     """Runs (or resumes) the whole experiment; writes ablation.json, crops.png and boundary_errors.png."""
     data = config.data.replace(work_dir=str(work_dir))
     prepare_demo_data(data)
-    pretrain = _train_and_evaluate(data.replace(lambda_seg=0.0).train_config().replace(
-        checkpoint_dir=str(work_dir / "runs" / "pretrain")), data, work_dir / "runs" / "pretrain.json")
+    pretrain = train_and_evaluate(data.replace(lambda_seg=0.0).train_config().replace(
+        checkpoint_dir=str(work_dir / "runs" / "pretrain")), data, work_dir / "runs" / "pretrain.json",
+        "boundary_ablation")
     runs: dict[float, list[dict]] = {arm: [] for arm in config.arms}
     for seed in config.seeds:
         for arm in config.arms:
             train_config = _finetune_config(config, data, pretrain["checkpoint"], arm, seed)
-            runs[arm].append(_train_and_evaluate(train_config, data, work_dir / "runs" / f"seg{arm:g}_seed{seed}.json"))
-    summary = summarize(runs)
+            runs[arm].append(train_and_evaluate(train_config, data, work_dir / "runs" / f"seg{arm:g}_seed{seed}.json",
+                                                "boundary_ablation"))
+    summary = summarize({f"{arm:g}": results for arm, results in runs.items()})
     root = Path(data.work_dir) / "synthetic" / "kitti_raw"
     frames = resolve_test_frames(root, read_test_lines(find_test_file_list(root)))
-    depths = {arm: predict_depths(_depth_net(results[0]["checkpoint"]), [f.image for f in frames],
+    depths = {f"lambda_seg {arm:g}": predict_depths(depth_net_of(results[0]["checkpoint"]), [f.image for f in frames],
                                   data.img_height, data.img_width, progress_every_s=float("inf"))
               for arm, results in runs.items()}
-    atomic_save_image(work_dir / "crops.png", crops_figure(frames, depths))
+    atomic_save_image(work_dir / "crops.png", depth_rows_figure(frames, depths))
     atomic_save_image(work_dir / "boundary_errors.png", bar_chart(summary, config.arms))
     report = {"pretrain": pretrain["metrics"], "runs": {f"{arm:g}": results for arm, results in runs.items()},
               "summary": summary, "table": format_summary(summary), "num_test_images": len(frames),

@@ -9,6 +9,7 @@ from absl import flags
 from flags.config_flags import SettingFlag, define_setting_flags, register_config_validator
 from sfmlearner_tf.tasks.demo import RUN_SETTINGS, DemoConfig
 from sfmlearner_tf.training.config import SETTING_PATHS
+from sfmlearner_tf.training.recipes import RECIPES
 
 DEMO_FLAGS = (
     SettingFlag("work_dir", "Synthetic data, prepared samples, checkpoints and results"),
@@ -25,6 +26,8 @@ DEMO_FLAGS = (
     SettingFlag("lambda_seg", "Boundary loss weight"),
     SettingFlag("mixed_precision", "bfloat16 compute on the CPU"),
     SettingFlag("curve_every", "Evaluate the held-out drives every N steps (0: only before and after training)"),
+    SettingFlag("recipe", "Training recipe: faithful (the original's) or improved (flags/presets/improved.cfg)",
+                tuple(RECIPES)),
 )
 _NAMES = tuple(spec.name for spec in DEMO_FLAGS)
 

@@ -12,7 +12,7 @@ from absl import flags
 from flags.config_flags import SettingFlag, define_setting_flags, register_config_validator
 from sfmlearner_tf.data.pipeline import SOURCES
 from sfmlearner_tf.geometry import SAMPLER_MODES
-from sfmlearner_tf.losses import SEG_REDUCTIONS
+from sfmlearner_tf.losses import PHOTOMETRIC_ERRORS, SEG_REDUCTIONS
 from sfmlearner_tf.training.config import SETTING_PATHS, STRATEGIES, TrainConfig
 
 TRAIN_FLAGS = (
@@ -53,6 +53,14 @@ TRAIN_FLAGS = (
     SettingFlag("seed", "Seed of TF, numpy, random and the trainer's RNG"),
     SettingFlag("val_batches", "Batches of val.txt scored (photometric loss) every summary_freq steps (0 = off)"),
     SettingFlag("augment", "Random scale and crop, as the original"),
+    # Opt-in recipe switches (off = the original; flags/presets/improved.cfg turns on the measured best set).
+    SettingFlag("flip", "With augment: flip each sample left-right with probability 1/2 (cx -> W - 1 - cx)"),
+    SettingFlag("per_sample_augment", "With augment: draw the scale and crop per sample (the original: per batch)"),
+    SettingFlag("valid_mask", "Zero weight for pixels that project outside the source frame"),
+    SettingFlag("photometric", "Photometric error: l1 (the original) or 0.85 SSIM + 0.15 L1", PHOTOMETRIC_ERRORS),
+    SettingFlag("min_reprojection", "Per pixel the smallest error over the sources, not their sum"),
+    SettingFlag("auto_mask", "Zero weight where the unwarped source matches better than the warped one"),
+    SettingFlag("depth_smoothness", "Smooth depth (1/disp), scale weights 1/2.3^s (the original: disparity, 1/2^s)"),
     SettingFlag("data_source", "Prepared folder or the TFDS builder", SOURCES),
     SettingFlag("tfds_data_dir", "TFDS data_dir with data_source=tfds"),
     SettingFlag("distribution_strategy", "tf.distribute strategy", STRATEGIES),

@@ -141,11 +141,9 @@ def bilinear_sampler(images: tf.Tensor, coords: tf.Tensor, mode: str = "legacy")
     return tf.where(outside[..., tf.newaxis], 0.0, sampled)
 
 
-def projective_inverse_warp(images: tf.Tensor, depth: tf.Tensor, pose: tf.Tensor, intrinsics: tf.Tensor,
-                            sampler_mode: str = "legacy") -> tf.Tensor:
-    """Synthesises the target view from a source: samples source images [B, H, W, C] at the target pixels projected
-    with target depth [B, H, W], target->source pose [B, 6] and intrinsics [B, 3, 3]. Returns [B, H, W, C].
-    """
+def source_pixel_coords(depth: tf.Tensor, pose: tf.Tensor, intrinsics: tf.Tensor) -> tf.Tensor:
+    """Where each target pixel lands in the source: [B, H, W, 2] (x, y) from target depth [B, H, W], target->source
+    pose [B, 6] and intrinsics [B, 3, 3]."""
     depth = tf.cast(depth, tf.float32)
     intrinsics = tf.cast(intrinsics, tf.float32)
     shape = tf.shape(depth)
@@ -153,4 +151,28 @@ def projective_inverse_warp(images: tf.Tensor, depth: tf.Tensor, pose: tf.Tensor
     cam_coords = pixel2cam(depth, pixel_grid(batch, shape[1], shape[2]), intrinsics)
     k4 = tf.pad(intrinsics, [[0, 0], [0, 1], [0, 1]]) + tf.pad(tf.ones([batch, 1, 1]), [[0, 0], [3, 0], [3, 0]])
     proj = tf.matmul(k4, pose_vec2mat(pose))
-    return bilinear_sampler(images, cam2pixel(cam_coords, proj), mode=sampler_mode)
+    return cam2pixel(cam_coords, proj)
+
+
+def inside_image(coords: tf.Tensor, height: int | tf.Tensor, width: int | tf.Tensor, mode: str = "legacy"
+                 ) -> tf.Tensor:
+    """float32 [B, H, W]: 1 where `bilinear_sampler` in `mode` reads real pixels at coordinates [B, H, W, 2], else 0
+    (NaN coordinates included): [0, W-1) x [0, H-1) for "legacy" (it zeroes the rest, the last row and column
+    included), [0, W-1] x [0, H-1] for "border" (the PyTorch port's valid points)."""
+    _check_mode(mode)
+    x, y = tf.unstack(coords, axis=-1)
+    x_max = tf.cast(width - 1, tf.float32)
+    y_max = tf.cast(height - 1, tf.float32)
+    if mode == "legacy":
+        inside = (x >= 0.0) & (x < x_max) & (y >= 0.0) & (y < y_max)
+    else:
+        inside = (x >= 0.0) & (x <= x_max) & (y >= 0.0) & (y <= y_max)
+    return tf.cast(inside, tf.float32)
+
+
+def projective_inverse_warp(images: tf.Tensor, depth: tf.Tensor, pose: tf.Tensor, intrinsics: tf.Tensor,
+                            sampler_mode: str = "legacy") -> tf.Tensor:
+    """Synthesises the target view from a source: samples source images [B, H, W, C] at the target pixels projected
+    with target depth [B, H, W], target->source pose [B, 6] and intrinsics [B, 3, 3]. Returns [B, H, W, C].
+    """
+    return bilinear_sampler(images, source_pixel_coords(depth, pose, intrinsics), mode=sampler_mode)

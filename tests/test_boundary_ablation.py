@@ -8,7 +8,8 @@ from pathlib import Path
 import cv2
 import pytest
 
-from benchmarks.boundary_ablation import SIZES, run_ablation, summarize
+from benchmarks.ablation_runs import summarize
+from benchmarks.boundary_ablation import SIZES, run_ablation
 
 
 def _run(abs_rel: float, dbe_acc: float) -> dict:
@@ -16,7 +17,7 @@ def _run(abs_rel: float, dbe_acc: float) -> dict:
 
 
 def test_summary_spreads_and_paired_differences() -> None:
-    runs = {0.0: [_run(0.30, 3.0), _run(0.34, 5.0)], 2.5: [_run(0.31, 2.0), _run(0.33, 3.0)]}
+    runs = {"0": [_run(0.30, 3.0), _run(0.34, 5.0)], "2.5": [_run(0.31, 2.0), _run(0.33, 3.0)]}
     summary = summarize(runs)
     assert summary["0"]["abs_rel"]["mean"] == pytest.approx(0.32)
     assert summary["0"]["abs_rel"]["std"] == pytest.approx(0.04 / 2**0.5)  # sample std of two values

@@ -15,6 +15,7 @@ import flags.train as train_flags
 from sfmlearner_tf.tasks.demo import DemoConfig
 from sfmlearner_tf.training import TrainConfig
 from sfmlearner_tf.training.config import NOT_SETTABLE, RESUMABLE_CHANGES, SETTING_PATHS
+from sfmlearner_tf.training.recipes import IMPROVED, SWITCHES
 
 PRESETS = Path(train_flags.__file__).parent / "presets"
 
@@ -168,8 +169,27 @@ def test_baseline_and_demo_presets() -> None:
     demo = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'cpu_demo.cfg'}"))
     demo = demo.replace(dataset_dir=os.path.normpath(demo.data.dataset_dir),
                         checkpoint_dir=os.path.normpath(demo.checkpoint_dir))
-    assert demo == DemoConfig(work_dir="./sfm_demo").train_config().replace(progress_every_s=10.0)
-    assert len(list(PRESETS.glob("*.cfg"))) == len(PAPER_ROWS) + 4  # + the two Cityscapes -> KITTI stages
+    assert demo == DemoConfig(work_dir="./sfm_demo", recipe="faithful").train_config().replace(progress_every_s=10.0)
+    assert len(list(PRESETS.glob("*.cfg"))) == len(PAPER_ROWS) + 5  # + the two Cityscapes -> KITTI stages, improved
+
+
+def test_improved_preset_holds_the_improved_recipe_and_only_switches() -> None:
+    """improved.cfg = recipes.IMPROVED; added to the demo's preset it gives the demo's improved run."""
+    improved = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'improved.cfg'}"))
+    assert improved == TrainConfig.from_settings(**IMPROVED)
+    assert set(IMPROVED) <= {name for switch in SWITCHES.values() for name in switch}
+    both = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'cpu_demo.cfg'}",
+                                               f"--flagfile={PRESETS / 'improved.cfg'}"))
+    demo = DemoConfig(work_dir="./sfm_demo", recipe="improved").train_config().replace(progress_every_s=10.0)
+    assert both.replace(dataset_dir=demo.data.dataset_dir, checkpoint_dir=demo.checkpoint_dir) == demo
+
+
+def test_every_recipe_switch_is_off_by_default() -> None:
+    default = TrainConfig()
+    for switch, settings in SWITCHES.items():
+        for name, value in settings.items():
+            assert default.setting(name) != value and TrainConfig.from_settings(**settings).setting(name) == value, (
+                switch)
 
 
 def test_cityscapes_then_kitti_presets() -> None:

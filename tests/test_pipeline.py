@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from sfmlearner_tf.data.augmentation import scale_and_crop
-from sfmlearner_tf.data.pipeline import PipelineConfig, check_dataset, make_dataset, steps_per_epoch
+from sfmlearner_tf.data.pipeline import PipelineConfig, check_dataset, flip_sample, make_dataset, steps_per_epoch
 from sfmlearner_tf.errors import DataError
 from sfmlearner_tf.prep.samples import write_sample
 
@@ -113,6 +113,53 @@ def test_pipeline_augmentation_keeps_dot_on_projection_and_boundary_aligned(tmp_
         quarter = project(batch["intrinsics"].numpy()[0, 2].astype(np.float64), POINT)
         np.testing.assert_allclose(quarter, project(k_new, POINT) / 4, rtol=1e-5)
     assert len(seen_scales) >= 2 and all(1.0 <= s < 1.15 for s in seen_scales)  # realised int(64 s)/64
+
+
+def test_flip_mirrors_images_boundary_and_principal_point(tmp_path: Path) -> None:
+    """A flipped sample shows the dot where the mirrored point (-X, Y, Z) projects through the flipped K."""
+    uv = project(K, POINT)
+    root = write_dataset(tmp_path, 8, boundary=True, frames_fn=lambda i: [dot_image(uv)] * 3)
+    config = config_for(root, augment=True, flip=True, with_boundary=True, exact_intrinsics=True, batch_size=1)
+    flipped = 0
+    for batch in make_dataset(config):
+        k_new = batch["intrinsics"].numpy()[0, 0].astype(np.float64)
+        got = centroid(batch["tgt_image"].numpy()[0, ..., 0])
+        mirrored = np.array([-POINT[0], POINT[1], POINT[2]])
+        is_flipped = abs(got[0] - project(k_new, POINT)[0]) > 1.0
+        flipped += is_flipped
+        np.testing.assert_allclose(got, project(k_new, mirrored if is_flipped else POINT), atol=0.08)
+        np.testing.assert_allclose(centroid(batch["boundary"].numpy()[0, ..., 0]), got, atol=0.05)
+    assert 0 < flipped < 8  # both outcomes drawn (8 draws at p = 1/2)
+
+
+def test_flip_sample_moves_cx_to_w_minus_1_minus_cx() -> None:
+    image = np.arange(2 * 5 * 3, dtype=np.uint8).reshape(2, 5, 3)
+    sample = {"tgt_image": image, "src_image_stack": np.concatenate([image, image], -1), "intrinsics": K.astype(
+        np.float32)}
+    out = {key: value.numpy() for key, value in flip_sample(sample, tf.constant(True)).items()}
+    np.testing.assert_array_equal(out["tgt_image"], image[:, ::-1])
+    np.testing.assert_allclose(out["intrinsics"][0, 2], 5 - 1 - K[0, 2])
+    np.testing.assert_allclose(np.delete(out["intrinsics"].ravel(), 2), np.delete(K.ravel(), 2))
+    kept = flip_sample(sample, tf.constant(False))
+    np.testing.assert_array_equal(kept["tgt_image"].numpy(), image)
+
+
+def test_per_sample_augment_draws_a_scale_per_sample(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path, 8)
+    per_batch = first_batch(config_for(root, augment=True, batch_size=8))["intrinsics"][:, 0, 0, 0]
+    per_sample = first_batch(config_for(root, augment=True, per_sample_augment=True, batch_size=8)
+                             )["intrinsics"][:, 0, 0, 0]
+    assert len(set(per_batch.round(5))) == 1  # the original: one draw shared by the batch
+    assert len(set(per_sample.round(5))) == 8
+    assert np.all((per_sample >= K[0, 0]) & (per_sample < 1.15 * K[0, 0]))
+
+
+def test_flip_and_per_sample_augment_act_only_with_augment(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path, 4)
+    plain = first_batch(config_for(root))
+    switched = first_batch(config_for(root, flip=True, per_sample_augment=True))
+    for key in plain:
+        np.testing.assert_array_equal(plain[key], switched[key])
 
 
 def test_same_seed_same_batches_and_panel_ignored_without_boundary(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -88,6 +89,13 @@ def test_tiny_demo_runs_every_stage_and_keeps_its_initial_weights(tmp_path: Path
     assert rescored["metrics"]["abs_rel"] == pytest.approx(summary["before"]["abs_rel"], rel=1e-6)
     assert "before" in summary["table"] and "row prior" in summary["table"]
     assert (tmp_path / "demo" / "demo_result.json").is_file()
+    assert summary["recipe"] == config.recipe
+    # Figures: 4 held-out frames (input, true depth, before, after), and the curve of abs_rel and delta < 1.25.
+    # Panels at the true depth's size (the 64 x 224 render) with a 2-pixel frame, under a 20-pixel label row.
+    frames = cv2.imread(summary["figures"]["held_out_depth"])
+    assert frames.shape == (20 + 4 * (64 + 4), 4 * (224 + 4), 3)
+    curve = cv2.imread(summary["figures"]["learning_curve"])
+    assert curve.shape == (260, 2 * 360, 3)
 
 
 def _event_scalars(folder: Path, tag: str) -> dict[int, float]:

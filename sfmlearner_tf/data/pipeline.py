@@ -6,6 +6,8 @@ checked decode that names the file when the JPEG is corrupt), check the width, s
 (channel-stacked: the frames before the target, then those after it) and the optional boundary panel.
 Per batch (drop remainder): the original's augmentation with one draw shared by the batch (the boundary goes
 through the same scale and crop), images cast back to uint8 by truncation, then K at 4 scales.
+Opt-in (with augment; both off by default): `flip` mirrors each sample left-right with probability 1/2, and
+`per_sample_augment` draws the scale and crop per sample instead of per batch (as the PyTorch port does both).
 One pass over the split per iteration; the trainer repeats it (each repetition reshuffles and redraws).
 """
 
@@ -42,6 +44,8 @@ class PipelineConfig:
     num_scales: int = 4
     with_boundary: bool = False
     augment: bool = True
+    flip: bool = False
+    per_sample_augment: bool = False
     shuffle: bool = True
     seed: int = 8964
     split: str = "train"
@@ -152,6 +156,32 @@ def _augment(batch: dict[str, tf.Tensor], seed: tf.Tensor, exact: bool) -> dict[
     return out
 
 
+def flip_sample(sample: dict[str, tf.Tensor], flip: tf.Tensor) -> dict[str, tf.Tensor]:
+    """The sample mirrored left-right where the bool `flip` holds: every image [H, W, C] reversed along the width
+    and the principal point moved to cx' = W - 1 - cx (pixel centres at 0..W-1), so that a point mirrored across
+    the camera's optical axis projects to the mirrored pixel."""
+    out = {key: tf.where(flip, tf.reverse(value, axis=[1]), value) for key, value in sample.items()
+           if key != "intrinsics"}
+    intrinsics = sample["intrinsics"]
+    width = tf.cast(tf.shape(sample["tgt_image"])[1], tf.float32)
+    mirrored = tf.tensor_scatter_nd_update(intrinsics, [[0, 2]], [width - 1.0 - intrinsics[0, 2]])
+    out["intrinsics"] = tf.where(flip, mirrored, intrinsics)
+    return out
+
+
+def _augment_sample(sample: dict[str, tf.Tensor], seed: tf.Tensor, config: PipelineConfig) -> dict[str, tf.Tensor]:
+    """The opt-in per-sample augmentation: a flip (probability 1/2) and/or the original's scale and crop drawn for
+    this sample alone, from the stateless `seed` [2]."""
+    flip_seed, scale_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    if config.flip:
+        sample = flip_sample(sample, tf.random.stateless_uniform([], flip_seed) < 0.5)
+    if config.per_sample_augment:
+        batch = _augment({key: value[tf.newaxis] for key, value in sample.items()}, scale_seed,
+                         config.exact_intrinsics)
+        sample = {key: value[0] for key, value in batch.items()}
+    return sample
+
+
 def _folder_records(config: PipelineConfig) -> tf.data.Dataset:
     root = Path(config.dataset_dir)
     entries = read_split_list(root, config.split)
@@ -179,8 +209,14 @@ def make_dataset(config: PipelineConfig) -> tf.data.Dataset:
     samples = records.interleave(checked_decode, cycle_length=4, block_length=1,
                                  num_parallel_calls=config.num_parallel_calls, deterministic=True)
     samples = samples.map(_Unpacker(config), num_parallel_calls=config.num_parallel_calls)
+    if config.augment and (config.flip or config.per_sample_augment):
+        # A stream of its own (second key seed + 1), so that no draw is shared with the per-batch augmentation.
+        draws = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
+        samples = tf.data.Dataset.zip(samples, draws).map(
+            lambda sample, r: _augment_sample(sample, tf.stack([r, tf.constant(config.seed + 1, tf.int64)]), config),
+            num_parallel_calls=config.num_parallel_calls)
     batches = samples.batch(config.batch_size, drop_remainder=True)
-    if config.augment:
+    if config.augment and not config.per_sample_augment:
         draws = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
         batches = tf.data.Dataset.zip(batches, draws).map(
             lambda batch, r: _augment(batch, tf.stack([r, tf.constant(config.seed, tf.int64)]),

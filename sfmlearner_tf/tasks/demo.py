@@ -20,6 +20,7 @@ from sfmlearner_tf.io_utils import atomic_write_text
 from sfmlearner_tf.run_record import training_record, write_run_record
 from sfmlearner_tf.synthetic.config import SyntheticConfig
 from sfmlearner_tf.training.config import TrainConfig
+from sfmlearner_tf.training.recipes import RECIPES
 
 BOUNDARY_KEYS = ("dbe_acc", "dbe_comp", "edge_sharpness")
 
@@ -45,7 +46,8 @@ class DemoConfig:
     `run` is the training run (its data and checkpoint folders are set under work_dir by `train_config`); its
     `seed` fixes the initial weights (under the original's Glorot initialisation the initial mean disparity
     depends on it, and one near the sigmoid's cap keeps the depth flat for a long time); `data_seed` fixes the
-    rendered drives. `curve_every` > 0 evaluates the held-out drives every that many steps.
+    rendered drives. `curve_every` > 0 evaluates the held-out drives every that many steps. `recipe` names the
+    training recipe (training.recipes.RECIPES) whose switches are added to `run`.
     """
 
     work_dir: str = "./sfm_demo"
@@ -56,6 +58,7 @@ class DemoConfig:
     render_height: int = 128
     data_seed: int = 8964
     curve_every: int = 0
+    recipe: str = "faithful"
     run: TrainConfig = DEMO_RUN
 
     def __post_init__(self) -> None:
@@ -65,6 +68,9 @@ class DemoConfig:
                               fields=("num_test_drives", "num_drives"))
         if self.curve_every < 0:
             raise ConfigError(f"DemoConfig: curve_every={self.curve_every} must be >= 0", fields=("curve_every",))
+        if self.recipe not in RECIPES:
+            raise ConfigError(f"DemoConfig: recipe={self.recipe!r} must be one of {', '.join(RECIPES)}",
+                              fields=("recipe",))
         self.synthetic()  # its own rules on the drives
 
     def synthetic(self) -> SyntheticConfig:
@@ -105,9 +111,11 @@ class DemoConfig:
         return self.run.data.img_width
 
     def train_config(self) -> TrainConfig:
-        """The run_train settings of the demo (flags/presets/cpu_demo.cfg holds the default ones)."""
+        """The run_train settings of the demo: its run with the recipe's switches (flags/presets/cpu_demo.cfg holds
+        the run, flags/presets/improved.cfg the improved recipe's switches)."""
         root = Path(self.work_dir)
-        return self.run.replace(dataset_dir=str(root / "prepared"), checkpoint_dir=str(root / "checkpoints"))
+        return self.run.replace(dataset_dir=str(root / "prepared"), checkpoint_dir=str(root / "checkpoints"),
+                                **RECIPES[self.recipe])
 
 
 def prepare_demo_data(config: DemoConfig) -> None:
@@ -152,6 +160,26 @@ def _checkpoint_depth_net(prefix: str) -> object:
     return net
 
 
+def write_demo_figures(config: DemoConfig, depth_nets: dict[str, object], curve: list[dict]) -> dict[str, str]:
+    """Writes <work_dir>/held_out_depth.png (a few held-out frames: input, true depth, one depth per net) and, with
+    curve_every, <work_dir>/learning_curve.png (abs_rel and δ<1.25 against the step). Returns their paths."""
+    from sfmlearner_tf.evaluation.depth_predict import predict_depths
+    from sfmlearner_tf.evaluation.figures import curve_figure, depth_rows_figure
+    from sfmlearner_tf.evaluation.split_files import find_test_file_list, read_test_lines, resolve_test_frames
+    from sfmlearner_tf.io_utils import atomic_save_image
+
+    root = Path(config.work_dir) / "synthetic" / "kitti_raw"
+    frames = resolve_test_frames(root, read_test_lines(find_test_file_list(root)))
+    depths = {label: predict_depths(net, [f.image for f in frames], config.img_height, config.img_width,
+                                    progress_every_s=float("inf")) for label, net in depth_nets.items()}
+    paths = {"held_out_depth": Path(config.work_dir) / "held_out_depth.png"}
+    atomic_save_image(paths["held_out_depth"], depth_rows_figure(frames, depths, crop_to_objects=False))
+    if config.curve_every:
+        paths["learning_curve"] = Path(config.work_dir) / "learning_curve.png"
+        atomic_save_image(paths["learning_curve"], curve_figure(curve))
+    return {name: str(path) for name, path in paths.items()}
+
+
 def format_curve(curve: list[dict]) -> str:
     """The learning curve: one line per evaluated step."""
     names = ("abs_rel", "a1", *BOUNDARY_KEYS)
@@ -192,10 +220,13 @@ def run_demo(config: DemoConfig) -> dict:
         return {"stopped_by": "signal", "signum": result.signum, "steps": result.step,
                 "checkpoint": result.checkpoint}
     train_s = time.monotonic() - train_started
-    after = evaluate_held_out(config, _checkpoint_depth_net(result.checkpoint))
+    trained = _checkpoint_depth_net(result.checkpoint)
+    after = evaluate_held_out(config, trained)
     curve.append({"step": result.step, "metrics": after["metrics"]})
+    figures = write_demo_figures(config, {"before": initial, "after": trained}, curve)
     rows = {**before["baselines"], "before": before["metrics"], "after": after["metrics"]}
-    summary = {"stopped_by": "done", "before": before["metrics"], "after": after["metrics"],
+    summary = {"stopped_by": "done", "recipe": config.recipe, "figures": figures,
+               "before": before["metrics"], "after": after["metrics"],
                "baselines": before["baselines"], "num_test_images": before["num_images"], "curve": curve,
                "steps": result.step,
                "checkpoint": result.checkpoint, "steps_per_second": result.steps_per_second,
