@@ -43,9 +43,14 @@ def train_and_evaluate(train_config, data: DemoConfig, result_path: Path, progra
 
 
 def spread(values: list[float]) -> dict[str, float]:
-    """Mean, sample standard deviation (0 for one value), min and max."""
+    """Mean, sample standard deviation (0 for one value), min, max and the number of values n."""
     std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return {"mean": statistics.fmean(values), "std": std, "min": min(values), "max": max(values)}
+    return {"mean": statistics.fmean(values), "std": std, "min": min(values), "max": max(values), "n": len(values)}
+
+
+def mean_sd(stats: dict[str, float]) -> str:
+    """"mean ± sd" of a spread over several seeds, the value alone for one."""
+    return f"{stats['mean']:.4f} ± {stats['std']:.4f}" if stats["n"] > 1 else f"{stats['mean']:.4f}"
 
 
 def summarize(runs: dict[str, list[dict]], reference: str | None = None) -> dict:

@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.ablation_runs import SCORED_KEYS, depth_net_of, summarize, train_and_evaluate
+from benchmarks.ablation_runs import SCORED_KEYS, depth_net_of, mean_sd, summarize, train_and_evaluate
 from sfmlearner_tf.evaluation.depth_predict import predict_depths
 from sfmlearner_tf.evaluation.figures import depth_rows_figure
 from sfmlearner_tf.evaluation.split_files import find_test_file_list, read_test_lines, resolve_test_frames
@@ -72,15 +72,11 @@ def _finetune_config(config: AblationConfig, data: DemoConfig, init: str, lambda
         explain_reg_weight=0.0, seed=seed)
 
 
-def _mean_std(spread: dict[str, float]) -> str:
-    return f"{spread['mean']:.4f} ± {spread['std']:.4f}"
-
-
 def format_summary(summary: dict) -> str:
     """One line per arm (and difference): mean ± std of each metric."""
     keys = [k for k in SCORED_KEYS if k in next(iter(summary.values()))]
     header = f"{'lambda_seg':<12}" + "".join(f"{k:>18}" for k in keys)
-    lines = [f"{arm:<12}" + "".join(f"{_mean_std(s[k]):>18}" for k in keys) for arm, s in summary.items()]
+    lines = [f"{arm:<12}" + "".join(f"{mean_sd(s[k]):>18}" for k in keys) for arm, s in summary.items()]
     return "\n".join([header, *lines])
 
 

@@ -1,5 +1,6 @@
 """What the original's training recipe costs: the demo's protocol trained with the faithful recipe, with each
-opt-in switch alone, and with the improved combination, over several seeds, scored on the held-out drives.
+opt-in switch alone, with the PyTorch port's four differences ("port") and with all seven ("all"), over several
+seeds, scored on the held-out drives. The improved recipe is the depth_smoothness arm.
 
 Protocol (size "demo"): sfm-demo's data (8 training drives, 3 held out, 64x208, 3 frames), 1000 steps, batch 4,
 Adam 2e-4, smoothness 0.1, no explainability, boundary loss off. The seed sets the initial weights and the data
@@ -10,7 +11,7 @@ improved at object edges) and metrics.png (abs_rel and δ<1.25 per arm, ± sd).
 
     python -m benchmarks.recipe_ablation                      # every arm, seeds 5 6 7 (about 5 min a run, 2 cores)
     python -m benchmarks.recipe_ablation --arms faithful improved --seeds 5 6 7 8
-    python -m benchmarks.recipe_ablation --arms faithful port port+ssim --seeds 5   # "+" joins arms' switches
+    python -m benchmarks.recipe_ablation --arms faithful improved port+ssim --seeds 5   # "+" joins arms
     python -m benchmarks.recipe_ablation --report_only        # tables and figures from the runs done so far
     python -m benchmarks.recipe_ablation --size toy           # seconds; what the tests run
 
@@ -27,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.ablation_runs import SCORED_KEYS, depth_net_of, spread, summarize, train_and_evaluate
+from benchmarks.ablation_runs import SCORED_KEYS, depth_net_of, mean_sd, spread, summarize, train_and_evaluate
 from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.evaluation.depth_predict import predict_depths
 from sfmlearner_tf.evaluation.figures import depth_rows_figure
@@ -35,10 +36,12 @@ from sfmlearner_tf.evaluation.split_files import find_test_file_list, read_test_
 from sfmlearner_tf.io_utils import atomic_save_image, atomic_write_text
 from sfmlearner_tf.tasks.demo import DemoConfig, evaluate_held_out, prepare_demo_data
 from sfmlearner_tf.training.config import TrainConfig
-from sfmlearner_tf.training.recipes import RECIPES, SWITCHES
+from sfmlearner_tf.training.recipes import RECIPES, SWITCHES, combine
 
+# The arms a full run trains; arm_settings also takes the names of RECIPES (e.g. "improved", whose settings are
+# one of these arms').
 ARMS = {"faithful": {}, **{name: dict(settings) for name, settings in SWITCHES.items()},
-        **{name: dict(settings) for name, settings in RECIPES.items() if name != "faithful"}}
+        "port": dict(RECIPES["port"]), "all": dict(combine(*SWITCHES))}
 
 
 def arm_settings(arm: str) -> dict:
@@ -49,11 +52,12 @@ def arm_settings(arm: str) -> dict:
         name, is_setting, text = part.partition("=")
         if is_setting:
             settings[name] = _setting_value(name, text)
-        elif part in ARMS:
-            settings.update(ARMS[part])
+        elif part in ARMS or part in RECIPES:
+            settings.update(ARMS.get(part, RECIPES.get(part)))
         else:
-            raise argparse.ArgumentTypeError(f"unknown arm {part!r} in {arm!r}: one of {', '.join(ARMS)}, or a "
-                                             "setting name=value, joined by '+'")
+            names = ", ".join({**ARMS, **RECIPES})
+            raise argparse.ArgumentTypeError(f"unknown arm {part!r} in {arm!r}: one of {names}, or a setting "
+                                             "name=value, joined by '+'")
     return settings
 
 
@@ -95,34 +99,33 @@ def arm_config(data: DemoConfig, arm: str, seed: int):
                                        seed=seed, **arm_settings(arm))
 
 
-def _mean_std(spread: dict[str, float]) -> str:
-    return f"{spread['mean']:.4f} ± {spread['std']:.4f}"
-
-
 def format_table(summary: dict, rates: dict[str, dict], priors: dict) -> str:
-    """Markdown: one row per prior, arm and paired difference, mean ± sd of TABLE_KEYS, and seconds per step."""
-    header = "| arm | " + " | ".join(TABLE_KEYS) + " | s/step |"
-    lines = [header, "|" + "---|" * (len(TABLE_KEYS) + 2)]
+    """Markdown: one row per prior, arm and paired difference: the number of seeds, mean ± sd of TABLE_KEYS and
+    seconds per step."""
+    header = "| arm | seeds | " + " | ".join(TABLE_KEYS) + " | s/step |"
+    lines = [header, "|" + "---|" * (len(TABLE_KEYS) + 3)]
     for name, metrics in priors.items():
-        lines.append(f"| {name} | " + " | ".join(f"{metrics[k]:.4f}" if k in metrics else "-" for k in TABLE_KEYS)
+        lines.append(f"| {name} | - | " + " | ".join(f"{metrics[k]:.4f}" if k in metrics else "-" for k in TABLE_KEYS)
                      + " | - |")
     for arm, stats in summary.items():
-        cells = [_mean_std(stats[k]) if k in stats else "-" for k in TABLE_KEYS]
+        cells = [mean_sd(stats[k]) if k in stats else "-" for k in TABLE_KEYS]
+        seeds = next(iter(stats.values()))["n"] if stats else 0
         rate = f"{1.0 / rates[arm]['mean']:.3f}" if arm in rates else "-"
-        lines.append(f"| {arm} | " + " | ".join(cells) + f" | {rate} |")
+        lines.append(f"| {arm} | {seeds} | " + " | ".join(cells) + f" | {rate} |")
     return "\n".join(lines)
 
 
 def metrics_chart(summary: dict, arms: list[str]) -> np.ndarray:
     """Horizontal bars of abs_rel and δ<1.25 per arm (mean, whisker ± sd), RGB uint8."""
     keys = ("abs_rel", "a1")
-    row_h, label_w, bar_w = 22, 170, 260
-    chart = np.full((40 + row_h * len(arms), label_w + 2 * (bar_w + 20), 3), 255, np.uint8)
+    row_h, label_w, bar_w, gap = 22, 200, 260, 60
+    titles = {"a1": "delta < 1.25"}
+    chart = np.full((40 + row_h * len(arms), label_w + 2 * (bar_w + gap), 3), 255, np.uint8)
     for k, key in enumerate(keys):
-        x0 = label_w + k * (bar_w + 20)
+        x0 = label_w + k * (bar_w + gap)
         top = max(summary[a][key]["mean"] + summary[a][key]["std"] for a in arms)
-        cv2.putText(chart, f"{key} (mean, +/- sd)", (x0, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1,
-                    cv2.LINE_AA)
+        cv2.putText(chart, f"{titles.get(key, key)} (mean, +/- sd)", (x0, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                    (0, 0, 0), 1, cv2.LINE_AA)
         for i, arm in enumerate(arms):
             y = 30 + i * row_h
             stats = summary[arm][key]

@@ -26,8 +26,8 @@ DEMO_FLAGS = (
     SettingFlag("lambda_seg", "Boundary loss weight"),
     SettingFlag("mixed_precision", "bfloat16 compute on the CPU"),
     SettingFlag("curve_every", "Evaluate the held-out drives every N steps (0: only before and after training)"),
-    SettingFlag("recipe", "Training recipe: faithful (the original's) or improved (flags/presets/improved.cfg)",
-                tuple(RECIPES)),
+    SettingFlag("recipe", "Training recipe: faithful (the original's), port (SfmLearner-Pytorch's four differences) "
+                "or improved (flags/presets/improved.cfg)", tuple(RECIPES)),
 )
 _NAMES = tuple(spec.name for spec in DEMO_FLAGS)
 

@@ -21,7 +21,7 @@ def test_summary_spreads_and_paired_differences() -> None:
     summary = summarize(runs)
     assert summary["0"]["abs_rel"]["mean"] == pytest.approx(0.32)
     assert summary["0"]["abs_rel"]["std"] == pytest.approx(0.04 / 2**0.5)  # sample std of two values
-    assert summary["2.5"]["dbe_acc"] == pytest.approx({"mean": 2.5, "std": 0.5**0.5, "min": 2.0, "max": 3.0})
+    assert summary["2.5"]["dbe_acc"] == pytest.approx({"mean": 2.5, "std": 0.5**0.5, "min": 2.0, "max": 3.0, "n": 2})
     # Paired by seed: differences -1 and -2 in dbe_acc, +0.01 and -0.01 in abs_rel.
     assert summary["2.5 - 0"]["dbe_acc"]["mean"] == pytest.approx(-1.5)
     assert summary["2.5 - 0"]["abs_rel"]["mean"] == pytest.approx(0.0, abs=1e-12)

@@ -1,9 +1,11 @@
 """Training recipes: the original's (every switch off, the default) and opt-in changes to how SfMLearner learns.
 
-Each switch is a set of TrainConfig settings (by their flag names). The first four are differences between the
-original and the PyTorch port SfmLearner-Pytorch; the last three come from Godard et al., "Digging Into
+Each switch is a set of TrainConfig settings (by their flag names). The first four are the differences between
+the original and the PyTorch port SfmLearner-Pytorch; the last three come from Godard et al., "Digging Into
 Self-Supervised Monocular Depth Estimation" (ICCV 2019, monodepth2). `IMPROVED` is the combination the recipe
-ablation (benchmarks/recipe_ablation.py) measured best; flags/presets/improved.cfg holds the same settings.
+ablation (benchmarks/recipe_ablation.py) measured best: the port's depth smoothness alone, which learned better
+than the port's four differences together (docs/RESULTS.md, "Training recipes"); flags/presets/improved.cfg
+holds the same settings. `PORT` is the port's four differences.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ SWITCHES = MappingProxyType({
     "auto_mask": {"auto_mask": True},  # zero weight where the unwarped source matches better
 })
 
-# The PyTorch port's differences from the original, together.
-PORT = MappingProxyType({**SWITCHES["valid_mask"], **SWITCHES["flip"], **SWITCHES["per_sample_augment"],
-                         **SWITCHES["depth_smoothness"]})
 
-# The best measured combination (see docs/RESULTS.md, "Training recipes").
-IMPROVED = MappingProxyType({**SWITCHES["valid_mask"], **SWITCHES["flip"], **SWITCHES["per_sample_augment"],
-                             **SWITCHES["depth_smoothness"], **SWITCHES["ssim"], **SWITCHES["min_reprojection"],
-                             **SWITCHES["auto_mask"]})
+def combine(*names: str) -> MappingProxyType:
+    """The settings of several switches together."""
+    return MappingProxyType({name: value for switch in names for name, value in SWITCHES[switch].items()})
+
+
+PORT = combine("valid_mask", "flip", "per_sample_augment", "depth_smoothness")
+IMPROVED = combine("depth_smoothness")
 
 RECIPES = MappingProxyType({"faithful": MappingProxyType({}), "port": PORT, "improved": IMPROVED})
