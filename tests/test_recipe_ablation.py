@@ -71,7 +71,7 @@ def test_report_only_reports_what_was_scored_and_trains_nothing(tmp_path: Path) 
 
 
 def test_arms_join_switches_and_settings_with_plus() -> None:
-    assert arm_settings("improved+ssim") == {**ARMS["improved"], "photometric": "ssim_l1"}
+    assert arm_settings("improved+ssim") == {**IMPROVED, "photometric": "ssim_l1"}
     assert arm_settings("improved+smooth_weight=0.025+auto_mask=false") == {**IMPROVED, "smooth_weight": 0.025,
                                                                            "auto_mask": False}
     for bad, problem in (("improved+bogus", "unknown arm 'bogus'"), ("ssim+no_such=1", "unknown setting 'no_such'"),
