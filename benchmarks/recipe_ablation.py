@@ -68,7 +68,9 @@ def _setting_value(name: str, text: str) -> object:
     except ConfigError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
     if isinstance(default, bool):
-        return text.lower() in ("1", "true", "yes")
+        if text.lower() not in ("true", "false"):
+            raise argparse.ArgumentTypeError(f"{name}={text!r}: not true or false")
+        return text.lower() == "true"
     try:
         return type(default)(text)
     except ValueError:

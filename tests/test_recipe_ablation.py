@@ -75,6 +75,6 @@ def test_arms_join_switches_and_settings_with_plus() -> None:
     assert arm_settings("improved+smooth_weight=0.025+auto_mask=false") == {**IMPROVED, "smooth_weight": 0.025,
                                                                            "auto_mask": False}
     for bad, problem in (("improved+bogus", "unknown arm 'bogus'"), ("ssim+no_such=1", "unknown setting 'no_such'"),
-                         ("smooth_weight=abc", "not a float")):
+                         ("smooth_weight=abc", "not a float"), ("flip=yes", "not true or false")):
         with pytest.raises(argparse.ArgumentTypeError, match=problem):
             arm_settings(bad)

@@ -54,6 +54,17 @@ def test_changes_are_listed_by_flag_with_old_and_new_values(tmp_path: Path) -> N
     assert check_resume(TrainConfig.from_settings(checkpoint_dir=str(tmp_path / "older"))) == ""  # no file: no check
 
 
+def test_a_setting_an_older_file_lacks_counts_as_its_default(tmp_path: Path) -> None:
+    """A run_config.json written before a switch existed ran with the switch off: turning it on is a change."""
+    write_run_config(tmp_path, TrainConfig.from_settings(checkpoint_dir=str(tmp_path)))
+    saved = json.loads((tmp_path / "run_config.json").read_text())
+    del saved["loss"]["depth_smoothness"], saved["data"]["flip"]
+    base = TrainConfig.from_settings(checkpoint_dir=str(tmp_path))
+    assert changed_settings(saved, base) == []
+    assert changed_settings(saved, base.replace(depth_smoothness=True, flip=True)) == [
+        ("flip", False, True), ("depth_smoothness", False, True)]
+
+
 def test_training_writes_it_and_a_resume_follows_the_rule(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     config = config_for(tmp_path, max_steps=3)
     train(config, fixed_data(), steps_per_epoch=100, log=False)

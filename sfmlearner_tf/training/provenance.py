@@ -41,14 +41,19 @@ def read_run_config(checkpoint_dir: str | os.PathLike) -> dict | None:
 
 
 def changed_settings(saved: dict, config: TrainConfig) -> list[tuple[str, object, object]]:
-    """(setting, saved value, new value) for each setting that differs; a setting the saved file lacks is skipped."""
+    """(setting, saved value, new value) for each setting that differs. A setting the saved file lacks was added
+    after the file was written, so that run had the setting's default (every new setting defaults to the old
+    behaviour): it is compared as that default, so that e.g. a recipe switch turned on for an old run is caught."""
     changes = []
+    defaults = TrainConfig()
     for name, path in SETTING_PATHS.items():
         old: object = saved
         for part in path.split("."):
             old = old.get(part, _MISSING) if isinstance(old, dict) else _MISSING
+        if old is _MISSING:
+            old = json.loads(json.dumps(defaults.setting(name)))
         new = json.loads(json.dumps(config.setting(name)))  # compare as saved (tuples as lists)
-        if old is not _MISSING and old != new:
+        if old != new:
             changes.append((name, old, new))
     return changes
 
