@@ -16,7 +16,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["sfmlearner_tf*", "mask_rcnn_prep*", "flags*"]),
     py_modules=["run_train", "run_eval"],
-    package_data={"flags": ["presets/*.cfg"]},
+    package_data={"flags": ["presets/*.cfg", "sweeps/*.json"]},
     install_requires=[
         "tensorflow>=2.16",
         "keras>=3.0",
@@ -37,9 +37,10 @@ setup(
             "sfm-render-synthetic=sfmlearner_tf.apps.render_synthetic:main",
             "sfm-prepare-data=sfmlearner_tf.apps.prepare_data:main",
             "sfm-demo=sfmlearner_tf.apps.demo:main",
-            "sfm-mask-rcnn-prep=mask_rcnn_prep.app:main",
+            "sfm-mask-rcnn-prep=sfmlearner_tf.apps.mask_rcnn_prep:main",
             "sfm-predict=sfmlearner_tf.apps.predict:main",
             "sfm-export=sfmlearner_tf.apps.export:main",
+            "sfm-sweep=sfmlearner_tf.apps.sweep:main",
         ]
     },
 )

@@ -29,11 +29,12 @@ import cv2
 import numpy as np
 
 from benchmarks.ablation_runs import SCORED_KEYS, depth_net_of, mean_sd, summarize, train_and_evaluate
+from sfmlearner_tf.evaluation.boundary_eval import BOUNDARY_KEYS
 from sfmlearner_tf.evaluation.depth_predict import predict_depths
 from sfmlearner_tf.evaluation.figures import depth_rows_figure
 from sfmlearner_tf.evaluation.split_files import find_test_file_list, read_test_lines, resolve_test_frames
 from sfmlearner_tf.io_utils import atomic_save_image, atomic_write_text
-from sfmlearner_tf.tasks.demo import BOUNDARY_KEYS, DemoConfig, prepare_demo_data
+from sfmlearner_tf.tasks.demo import DemoConfig, prepare_demo_data
 
 ARMS = (0.0, 2.5)
 

@@ -1,59 +1,64 @@
-"""Flags of sfm-predict (sfmlearner_tf.apps.predict): input, checkpoints, sizes (default: each checkpoint's run
-record), batching and outputs."""
+"""Flags of sfm-predict (sfmlearner_tf.apps.predict): one per setting of PredictConfig and of its point-cloud and
+metric-scale options (renamed where a bare name would be unclear: --point_cloud, --cloud_stride, ...), with their
+defaults, help texts and rules; sizes, sequence length and precision default to each checkpoint's run record."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from absl import flags
 
-from flags.record_settings import settings_from_record
-from flags.validators import register_network_input, register_range
+from flags.config_flags import define_config_flags, register_config_validator, setting_names, values_with_record
+from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.predict import PredictConfig
+from sfmlearner_tf.predict.metric_scale import MetricOptions
+from sfmlearner_tf.predict.point_cloud import CloudOptions
 
-_DEFAULTS = PredictConfig(input="", output_dir="", ckpt_file="")
+_OWN = tuple(name for name in setting_names(PredictConfig) if name not in ("pose_img_height", "pose_img_width"))
+_CLOUD_FLAGS = {"per_frame": "point_cloud", "fused": "fused_cloud", "ply_format": "cloud_format",
+                "max_depth": "max_cloud_depth", "stride": "cloud_stride", "voxel_size": "voxel_size"}
+_METRIC_FLAGS = {"camera_height": "camera_height", "speed": "speed", "ground_rows": "ground_rows",
+                 "max_tilt_deg": "road_tilt_deg"}
+_FLAGS = (*_OWN, *_CLOUD_FLAGS.values(), *_METRIC_FLAGS.values())
+
 
 def define_flags(flag_values: flags.FlagValues) -> None:
-    """Defines the program's flags and their start-up validators on `flag_values`."""
-    fv = {"flag_values": flag_values}
-    flags.DEFINE_string("input", None, "An image, a folder of images, a glob pattern (quoted) or a video file.", **fv)
-    flags.DEFINE_string("output_dir", None,
-                        "Where depth/, disparity/, the MP4, trajectory.txt/.png and predict.json go.", **fv)
-    flags.DEFINE_string("ckpt_file", None, "Depth checkpoint: Zhou et al.'s TF1 prefix (model-190532), one of ours, or "
-                        "a run folder of ours (the newest checkpoint is used).", **fv)
-    flags.DEFINE_string("pose_ckpt_file", "", "Pose checkpoint (may be the same as --ckpt_file; ours hold both nets): "
-                        "adds the chained camera trajectory (TUM text and a top-view PNG). Empty: depth only.", **fv)
-    flags.DEFINE_integer("img_height", _DEFAULTS.img_height, "Depth net input height (default: the checkpoint's run "
-                         "record, else 128).", **fv)
-    flags.DEFINE_integer("img_width", _DEFAULTS.img_width, "Depth net input width (default: run record, else 416).",
-                         **fv)
-    flags.DEFINE_integer("seq_length", _DEFAULTS.seq_length, "Frames per pose window (default: the pose checkpoint's "
-                         "run record, or its TF1 pose net's input, else 3).", **fv)
-    flags.DEFINE_integer("batch_size", _DEFAULTS.batch_size, "Frames (depth) and windows (pose) per batch.", **fv)
-    flags.DEFINE_boolean("mixed_precision", False, "bfloat16 on a CPU / float16 on a GPU (default: the depth "
-                         "checkpoint's run record).", **fv)
-    flags.DEFINE_boolean("write_video", True, "For a video input, also write <name>_depth.mp4 (input | depth).", **fv)
-    flags.DEFINE_float("fps", None, "Frame rate for trajectory timestamps and the MP4 (default: the video's, else 10).",
-                       **fv)
-    flags.DEFINE_float("progress_every_s", 10.0, "Seconds between progress lines.", **fv)
+    """Defines the program's flags and their start-up validator on `flag_values`."""
+    flag_of_field = {
+        **define_config_flags(PredictConfig, flag_values, fields=_OWN),
+        **define_config_flags(CloudOptions, flag_values, fields=tuple(_CLOUD_FLAGS), flag_names=_CLOUD_FLAGS,
+                              prefix="cloud."),
+        **define_config_flags(MetricOptions, flag_values, fields=tuple(_METRIC_FLAGS), flag_names=_METRIC_FLAGS,
+                              prefix="metric.")}
+    register_config_validator(_FLAGS, _config, flag_of_field, flag_values)
 
-    flags.mark_flags_as_required(["input", "output_dir", "ckpt_file"], **fv)
-    register_network_input(flag_values)
-    register_range("batch_size", 1, **fv)
-    register_range("fps", 0.0, lower_inclusive=False, **fv)
-    register_range("progress_every_s", 0.0, **fv)
+
+def _config(values: dict[str, object]) -> PredictConfig:
+    """The PredictConfig of flag values (the pose net's size: the depth net's)."""
+    try:
+        intrinsics = tuple(float(value) for value in values["intrinsics"]) if values["intrinsics"] else None
+    except ValueError:
+        raise ConfigError(f"--intrinsics takes four numbers fx,fy,cx,cy, got {','.join(values['intrinsics'])}",
+                          fields=("intrinsics",)) from None
+    options = {}
+    for prefix, make, names in (("cloud", CloudOptions, _CLOUD_FLAGS), ("metric", MetricOptions, _METRIC_FLAGS)):
+        try:
+            options[prefix] = make(**{name: values[flag] for name, flag in names.items()})
+        except ConfigError as error:
+            raise ConfigError(str(error), fields=tuple(f"{prefix}.{name}" for name in error.fields)) from None
+    own = {name: values[name] for name in _OWN} | {"intrinsics": intrinsics,
+                                                   "pose_ckpt_file": values["pose_ckpt_file"] or None}
+    return PredictConfig(**own, **options)
 
 
 def config_and_notes_from_flags(flag_values: flags.FlagValues) -> tuple[PredictConfig, list[str]]:
     """The PredictConfig of the flags, sizes and precision from the checkpoints' run records unless given, and
     notes saying what came from a record."""
     f = flag_values
-    depth, note_depth = settings_from_record(f, f.ckpt_file, ("img_height", "img_width", "mixed_precision"),
-                                             "depth model")
-    pose, note_pose = settings_from_record(f, f.pose_ckpt_file or None,
-                                           ("img_height", "img_width", "seq_length"), "pose model")
-    config = PredictConfig(
-        input=f.input, output_dir=f.output_dir, ckpt_file=f.ckpt_file,
-        img_height=depth["img_height"], img_width=depth["img_width"], pose_ckpt_file=f.pose_ckpt_file or None,
-        seq_length=pose["seq_length"], pose_img_height=pose["img_height"], pose_img_width=pose["img_width"],
-        batch_size=f.batch_size, mixed_precision=depth["mixed_precision"], write_video=f.write_video,
-        fps=f.fps, progress_every_s=f.progress_every_s)
+    values, note_depth = values_with_record(f, _FLAGS, f.ckpt_file, ("img_height", "img_width", "mixed_precision"),
+                                            "depth model")
+    pose, note_pose = values_with_record(f, ("img_height", "img_width", "seq_length"), f.pose_ckpt_file or None,
+                                         ("img_height", "img_width", "seq_length"), "pose model")
+    config = dataclasses.replace(_config({**values, "seq_length": pose["seq_length"]}),
+                                 pose_img_height=pose["img_height"], pose_img_width=pose["img_width"])
     return config, [note_depth, note_pose]

@@ -21,6 +21,7 @@ from mask_rcnn_prep.work_items import WorkItem, dataset_items, drive_items
 from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.ops.boundary import boundary_from_instance_masks
 from sfmlearner_tf.progress import ProgressReporter
+from sfmlearner_tf.settings import PROGRESS_EVERY, SEQ_LENGTH, check_settings, setting
 
 JOB_MODES = ("dataset", "drive")
 
@@ -29,31 +30,32 @@ JOB_MODES = ("dataset", "drive")
 class BoundaryJobConfig:
     """One shard of the boundary job. `input_dir` is the dump dir (dataset) or a KITTI drive dir (drive)."""
 
-    weights_path: str
-    input_dir: str
-    mode: str = "dataset"
-    output_dir: str = ""
-    camera: str = "02"
-    seq_length: int = 3
-    img_width: int = 416
-    img_height: int = 128
-    batch_size: int = 4
-    shard_index: int = 0
-    num_shards: int = 1
-    inspect_dir: str = ""
-    progress_every_s: float = 10.0
+    weights_path: str = setting(help="matterport's mask_rcnn_coco.h5 (Keras 2 HDF5).")
+    input_dir: str = setting("", "Prepared data set (dump dir with train.txt) or a KITTI drive dir.")
+    mode: str = setting("dataset", "dataset: boundary panels of a prepared data set; drive: boundary PNGs of a KITTI "
+                        "drive.", choices=JOB_MODES)
+    output_dir: str = setting("", "drive mode: boundary PNGs go to <output_dir>/<drive>/<frame>.png.")
+    camera: str = setting("02", "drive mode: frames are read from image_<camera>/data.")
+    seq_length: int = setting(3, "Frames per prepared sample (the target is the middle one).", rule=SEQ_LENGTH)
+    img_width: int = setting(416, "Frame width of the prepared samples / of resized drive frames.", low=1)
+    img_height: int = setting(128, "Frame height of resized drive frames.", low=1)
+    batch_size: int = setting(4, "Frames per Mask R-CNN call.", low=1)
+    shard_index: int = setting(0, "This job's shard, in [0, num_shards).", low=0)
+    num_shards: int = setting(1, "Number of shards the frames are split into (round robin).", low=1)
+    inspect_dir: str = setting("", "If set: also write each frame's instance masks (.npz) and an overlay PNG.")
+    progress_every_s: float = setting(10.0, "Seconds between progress lines (inf: none).", rule=PROGRESS_EVERY)
     manifest_every_s: float = 30.0
     model: MaskRcnnConfig = field(default_factory=MaskRcnnConfig)
 
     def __post_init__(self) -> None:
-        if self.mode not in JOB_MODES:
-            raise ConfigError(f"mode must be one of {JOB_MODES}, got {self.mode!r}")
+        check_settings(self)
+        if not self.input_dir:
+            raise ConfigError(f"{self.mode} mode needs an input_dir", fields=("input_dir",))
         if self.mode == "drive" and not self.output_dir:
-            raise ConfigError("drive mode needs an output_dir for the boundary PNGs")
-        if not 0 <= self.shard_index < self.num_shards:
-            raise ConfigError(f"shard_index must be in [0, num_shards={self.num_shards}), got {self.shard_index}")
-        if self.batch_size < 1:
-            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
+            raise ConfigError("drive mode needs an output_dir for the boundary PNGs", fields=("output_dir",))
+        if self.shard_index >= self.num_shards:
+            raise ConfigError(f"shard_index must be in [0, num_shards={self.num_shards}), got {self.shard_index}",
+                              fields=("shard_index",))
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,24 @@ from mask_rcnn_prep.config import MaskRcnnConfig
 from mask_rcnn_prep.inference import MaskRcnnPredictor
 from mask_rcnn_prep.masks import Detections
 from mask_rcnn_prep.overlay import save_inspection
-from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.errors import ConfigError, DataError
+from sfmlearner_tf.settings import check_settings, setting
 
 
 @dataclass(frozen=True)
 class ShowConfig:
     """One image to run at its own size; all COCO classes unless `keep_only` restricts to model.keep_classes."""
 
-    weights_path: str
-    image_path: str
-    inspect_dir: str = ""
-    keep_only: bool = False
+    weights_path: str = setting(help="matterport's mask_rcnn_coco.h5 (Keras 2 HDF5).")
+    image_path: str = setting("", "show mode: the image to detect on.")
+    inspect_dir: str = setting("", "If set: also write the instance masks (.npz) and an overlay PNG.")
+    keep_only: bool = setting(False, "show mode: list only --keep_classes (default: every COCO class).")
     model: MaskRcnnConfig = field(default_factory=MaskRcnnConfig)
+
+    def __post_init__(self) -> None:
+        check_settings(self)
+        if not self.image_path:
+            raise ConfigError("show mode needs an image", fields=("image_path",))
 
 
 def format_detections(detections: Detections) -> str:

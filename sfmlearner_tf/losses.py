@@ -30,6 +30,7 @@ import tensorflow as tf
 from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.geometry import SAMPLER_MODES, bilinear_sampler, inside_image, source_pixel_coords
 from sfmlearner_tf.ops.legacy_resize import area_downsample
+from sfmlearner_tf.settings import check_settings, setting
 
 SEG_REDUCTIONS = ("mean", "sum")
 PHOTOMETRIC_ERRORS = ("l1", "ssim_l1")
@@ -47,38 +48,30 @@ class LossConfig:
     `geometry.bilinear_sampler`).
     """
 
-    smooth_weight: float = 0.5
-    explain_reg_weight: float = 0.0
-    lambda_seg: float = 0.0
-    seg_gradient_order: int = 1
-    seg_reduction: str = "mean"
-    seg_num_scales: int = 1
-    num_scales: int = 4
-    sampler_mode: str = "legacy"
-    valid_mask: bool = False
-    photometric: str = "l1"
-    min_reprojection: bool = False
-    auto_mask: bool = False
-    depth_smoothness: bool = False
+    smooth_weight: float = setting(0.5, "Weight of the 2nd-order disparity smoothness.", low=0.0)
+    explain_reg_weight: float = setting(0.0, "Weight of the explainability regulariser (0 = no exp branch).",
+                                        low=0.0)
+    lambda_seg: float = setting(0.0, "Weight of the boundary loss (0 = the baseline).", low=0.0)
+    seg_gradient_order: int = setting(1, "Disparity gradient order in the boundary loss (1 or 2, the paper's **).",
+                                      low=1, high=2)
+    seg_reduction: str = setting("mean", "Boundary loss over pixels.", choices=SEG_REDUCTIONS)
+    seg_num_scales: int = setting(1, "Boundary loss on scales 0..N-1.", low=1, high=4)
+    num_scales: int = setting(4, "Scales of the loss pyramid.", low=1, high=4)
+    sampler_mode: str = setting("legacy", "legacy = the original's zeros outside the image; border = the fix.",
+                                choices=SAMPLER_MODES)
+    valid_mask: bool = setting(False, "Zero weight for pixels that project outside the source frame.")
+    photometric: str = setting("l1", "Photometric error: l1 (the original) or 0.85 SSIM + 0.15 L1.",
+                               choices=PHOTOMETRIC_ERRORS)
+    min_reprojection: bool = setting(False, "Per pixel the smallest error over the sources, not their sum.")
+    auto_mask: bool = setting(False, "Zero weight where the unwarped source matches better than the warped one.")
+    depth_smoothness: bool = setting(False, "Smooth depth (1/disp), scale weights 1/2.3^s (the original: "
+                                     "disparity, 1/2^s).")
 
     def __post_init__(self) -> None:
-        for name in ("smooth_weight", "explain_reg_weight", "lambda_seg"):
-            if getattr(self, name) < 0:
-                self._invalid(name, f"must be >= 0, got {getattr(self, name)}")
-        if self.seg_gradient_order not in (1, 2):
-            self._invalid("seg_gradient_order", f"must be 1 or 2, got {self.seg_gradient_order}")
-        if self.seg_reduction not in SEG_REDUCTIONS:
-            self._invalid("seg_reduction", f"must be one of {', '.join(SEG_REDUCTIONS)}, got {self.seg_reduction!r}")
-        if not 1 <= self.num_scales <= 4:
-            self._invalid("num_scales", f"must be in 1..4, got {self.num_scales}")
-        if not 1 <= self.seg_num_scales <= self.num_scales:
+        check_settings(self)
+        if self.seg_num_scales > self.num_scales:
             self._invalid("seg_num_scales", f"must be in 1..num_scales={self.num_scales} (the loss pyramid's "
                           f"scales), got {self.seg_num_scales}")
-        if self.sampler_mode not in SAMPLER_MODES:
-            self._invalid("sampler_mode", f"must be one of {', '.join(SAMPLER_MODES)}, got {self.sampler_mode!r}")
-        if self.photometric not in PHOTOMETRIC_ERRORS:
-            self._invalid("photometric",
-                          f"must be one of {', '.join(PHOTOMETRIC_ERRORS)}, got {self.photometric!r}")
         for name in ("min_reprojection", "auto_mask"):
             if getattr(self, name) and self.do_exp:
                 self._invalid(name, "cannot be combined with the explainability mask (explain_reg_weight > 0): "

@@ -4,7 +4,8 @@ export use the model's own settings instead of defaults (a 64x208 model scored a
 without any error).
 
 The record is found from whatever names a checkpoint: a run folder (`<dir>/run_record.json`), an epoch
-checkpoint prefix (`<dir>/model-<step>`) or a rolling one (`<dir>/latest/model.latest-<step>`).
+checkpoint prefix (`<dir>/model-<step>`), a rolling one (`<dir>/latest/model.latest-<step>`) or the best one
+(`<dir>/best/` or `<dir>/best/model.best-<step>`).
 Zhou et al.'s TF1 checkpoints have no record; their pose net's frame count is read from its first kernel.
 """
 
@@ -92,7 +93,7 @@ def find_run_record(checkpoint: str | os.PathLike) -> Path | None:
     """The run_record.json belonging to a checkpoint folder or prefix, or None (e.g. a TF1 checkpoint)."""
     path = Path(checkpoint)
     folders = [path] if path.is_dir() else [path.parent]
-    if folders[0].name == "latest":  # <dir>/latest/model.latest-<step> belongs to <dir>
+    if folders[0].name in ("latest", "best"):  # <dir>/latest/model.latest-<step>, <dir>/best/... belong to <dir>
         folders.append(folders[0].parent)
     return next((f / RUN_RECORD_NAME for f in folders if (f / RUN_RECORD_NAME).is_file()), None)
 
@@ -117,3 +118,28 @@ def tf1_pose_frames(prefix: str | os.PathLike) -> int | None:
     shapes = tf.train.load_checkpoint(str(prefix)).get_variable_to_shape_map()
     shape = shapes.get(_POSE_INPUT_KERNEL)
     return int(shape[2]) // 3 if shape is not None and len(shape) == 4 else None
+
+
+def settings_with_record(checkpoint: str | os.PathLike | None, values: dict[str, object], given: set[str],
+                         label: str = "model") -> tuple[dict[str, object], str]:
+    """`values` (settings among img_height, img_width, seq_length, mixed_precision, do_exp) with every one not in
+    `given` (those the user set) replaced by the checkpoint's run record's; a TF1 checkpoint without a record
+    gives its pose net's frame count as seq_length. The user's setting always wins. Returns the values and a
+    one-line note saying what was taken from where ("" when nothing came from a record)."""
+    values = dict(values)
+    record, path = load_run_record(checkpoint)
+    if record is None:
+        frames = tf1_pose_frames(checkpoint) if checkpoint and "seq_length" in values else None
+        if frames is None or "seq_length" in given:
+            return values, ""
+        values["seq_length"] = frames
+        return values, f"{label}: seq_length={frames} from the TF1 checkpoint's pose net ({checkpoint})"
+    taken = [name for name in values if name not in given]
+    for name in taken:
+        values[name] = getattr(record, name)
+    parts = [f"{label}: run record {path} ({record.describe()})"]
+    if taken:
+        parts.append("using " + ", ".join(f"{name}={values[name]}" for name in taken))
+    if given & set(values):
+        parts.append("flags given win: " + ", ".join(f"--{name}={values[name]}" for name in values if name in given))
+    return values, "; ".join(parts)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_eval_depth_gt import DATE, DRIVE, build_mini_raw, mini_dense_depth
+from helpers import DATE, DRIVE, build_mini_raw, mini_dense_depth
 
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.evaluation import DepthEvalConfig, evaluate_depth

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from helpers import DATE, DRIVE, MINI_H, MINI_W, build_mini_raw, mini_dense_depth, mini_sample_pixels
 
 from sfmlearner_tf.errors import DataError
 from sfmlearner_tf.evaluation import depth_gt
@@ -27,71 +27,6 @@ from sfmlearner_tf.evaluation.split_files import (
     resolve_test_frames,
     warn_if_not_standard,
 )
-
-DATE, DRIVE = "2011_09_26", "2011_09_26_drive_0002_sync"
-MINI_H, MINI_W, FOCAL = 32, 48, 40.0
-# velodyne (x forward, y left, z up) -> camera (x right, y down, z forward): velodyne x equals camera z.
-VELO_TO_CAM = np.array([[0.0, -1.0, 0.0], [0.0, 0.0, -1.0], [1.0, 0.0, 0.0]])
-
-
-def _write_calib(date_dir: Path) -> np.ndarray:
-    p_rect = np.array([[FOCAL, 0, MINI_W / 2, 0], [0, FOCAL, MINI_H / 2, 0], [0, 0, 1, 0]], dtype=np.float64)
-    matrix = " ".join(f"{v:.12e}" for v in p_rect.ravel())
-    identity = " ".join(f"{v:.1f}" for v in np.eye(3).ravel())
-    (date_dir / "calib_cam_to_cam.txt").write_text(
-        f"calib_time: 09-Jan-2012 13:57:47\nR_rect_00: {identity}\nP_rect_00: {matrix}\nP_rect_02: {matrix}\n")
-    rotation = " ".join(f"{v:.1f}" for v in VELO_TO_CAM.ravel())
-    (date_dir / "calib_velo_to_cam.txt").write_text(f"calib_time: x\nR: {rotation}\nT: 0.0 0.0 0.0\n")
-    return p_rect
-
-
-def mini_dense_depth(height: int = MINI_H, width: int = MINI_W) -> np.ndarray:
-    """Two fronto-parallel planes (10 m left, 20 m right) and a 6 m box: piecewise constant z-depth."""
-    depth = np.full((height, width), 10.0, np.float32)
-    depth[:, width // 2:] = 20.0
-    depth[8:20, 6:16] = 6.0
-    return depth
-
-
-def mini_sample_pixels(depth: np.ndarray) -> list[tuple[int, int]]:
-    """Pixels (row, col) whose 3x3 neighbourhood has one depth (so a one-pixel shift keeps the value)."""
-    pixels = []
-    for row in range(2, depth.shape[0] - 1, 3):
-        for col in range(2, depth.shape[1] - 1, 3):
-            patch = depth[row - 1:row + 2, col - 1:col + 2]
-            if patch.min() == patch.max():
-                pixels.append((row, col))
-    return pixels
-
-
-def build_mini_raw(root: Path, num_frames: int = 2) -> Path:
-    """<root>/kitti_raw with one drive of `num_frames` frames, dense depth, instances and a test list."""
-    raw = root / "kitti_raw"
-    drive = raw / DATE / DRIVE
-    for sub in ("image_02/data", "velodyne_points/data", "depth_02/data", "instances_02/data"):
-        (drive / sub).mkdir(parents=True, exist_ok=True)
-    p_rect = _write_calib(raw / DATE)
-    depth = mini_dense_depth()
-    instances = np.zeros(depth.shape, np.uint16)
-    instances[8:20, 6:16] = 1
-    k_inv = np.linalg.inv(p_rect[:, :3])
-    lines = []
-    rng = np.random.default_rng(0)
-    for frame in range(num_frames):
-        name = f"{frame:010d}"
-        image = rng.integers(0, 255, (MINI_H, MINI_W, 3), dtype=np.uint8)
-        Image.fromarray(image).save(drive / "image_02" / "data" / f"{name}.png")
-        np.save(drive / "depth_02" / "data" / f"{name}.npy", depth)
-        Image.fromarray(instances).save(drive / "instances_02" / "data" / f"{name}.png")
-        points = []
-        for row, col in mini_sample_pixels(depth):
-            cam = depth[row, col] * (k_inv @ np.array([col, row, 1.0]))  # 0-based pixel centre
-            points.append([*(VELO_TO_CAM.T @ cam), 0.5])
-        points.append([-3.0, 0.0, 0.0, 0.5])  # behind the car: dropped
-        np.asarray(points, np.float32).tofile(drive / "velodyne_points" / "data" / f"{name}.bin")
-        lines.append(f"{DATE}/{DRIVE}/image_02/data/{name}.png")
-    (raw / "test_files_eigen.txt").write_text("\n".join(lines) + "\n")
-    return raw
 
 
 def expected_mini_gt() -> np.ndarray:

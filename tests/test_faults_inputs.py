@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_eval_depth_gt import DATE, DRIVE, MINI_H, MINI_W, build_mini_raw, mini_dense_depth
+from helpers import DATE, DRIVE, MINI_H, MINI_W, build_mini_raw, mini_dense_depth
 
 from sfmlearner_tf.data.pipeline import PipelineConfig, check_dataset
 from sfmlearner_tf.errors import ConfigError, DataError

@@ -22,13 +22,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_train_step import HEIGHT, WIDTH
+from helpers import HEIGHT, TOY_FLAGS, WIDTH, write_dataset
 
 from sfmlearner_tf.errors import CheckpointError, ConfigError, UnreadableCheckpointError
 from sfmlearner_tf.geometry import bilinear_sampler
 from sfmlearner_tf.models import DispNet
 from sfmlearner_tf.models.tf1_checkpoint import check_readable, holds_optimizer, restore_models
-from sfmlearner_tf.prep.samples import write_sample
 from sfmlearner_tf.training import NonFiniteLossError, TrainCheckpoints, TrainConfig, build_state
 from sfmlearner_tf.training.checkpoints import init_from_checkpoint, make_checkpoint
 from sfmlearner_tf.training.distribute import is_chief, worker_scratch_dir
@@ -38,7 +37,6 @@ from sfmlearner_tf.training.provenance import write_run_config
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = ".data-00000-of-00001"
-TOY_FLAGS = (f"--img_height={HEIGHT}", f"--img_width={WIDTH}", "--batch_size=2", "--progress_every_s=0")
 
 
 # ---------------------------------------------------------------- helpers
@@ -61,17 +59,6 @@ def error_line(completed: subprocess.CompletedProcess) -> str:
     lines = [line for line in completed.stderr.splitlines() if line.startswith("sfm-train: error:")]
     assert len(lines) == 1, completed.stderr[-3000:]
     return lines[0]
-
-
-def write_dataset(root: Path, count: int = 6) -> Path:
-    """`count` prepared 3-frame samples of random texture (the pipeline's format)."""
-    rng = np.random.default_rng(0)
-    k = np.array([[WIDTH, 0.0, WIDTH / 2], [0.0, WIDTH, HEIGHT / 2], [0.0, 0.0, 1.0]])
-    for i in range(count):
-        frames = [rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8) for _ in range(3)]
-        write_sample(root / "drive" / f"{i:06d}.jpg", frames, k)
-    (root / "train.txt").write_text("".join(f"drive {i:06d}\n" for i in range(count)))
-    return root
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -418,7 +405,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 sys.path.insert(0, "tests")
-from test_train_loop import config_for, fixed_data
+from helpers import config_for, fixed_data
 from sfmlearner_tf.training import loop
 
 states = []
@@ -504,7 +491,7 @@ from sfmlearner_tf.training.distribute import make_strategy
 strategy = make_strategy("multi_worker_mirrored")  # before any other TensorFlow call of the process
 import numpy as np
 sys.path.insert(0, "tests")
-from test_train_loop import config_for, fixed_data
+from helpers import config_for, fixed_data
 from sfmlearner_tf.training import loop
 
 states = []

@@ -96,7 +96,7 @@ def test_every_flag_sets_one_field_and_every_field_has_a_flag_or_a_reason() -> N
     values = parse()
     names = [name for name in values if name in SETTING_PATHS]
     paths = _leaves(TrainConfig())
-    assert sorted(names) == sorted(spec.name for spec in train_flags.TRAIN_FLAGS) == sorted(SETTING_PATHS)
+    assert sorted(names) == sorted(train_flags.SETTING_NAMES) == sorted(SETTING_PATHS)
     assert set(SETTING_PATHS.values()) | set(NOT_SETTABLE) == set(paths)  # each field: a flag or a reason
     assert not set(SETTING_PATHS.values()) & set(NOT_SETTABLE)
     assert len(set(SETTING_PATHS.values())) == len(SETTING_PATHS)  # one flag per field
@@ -226,3 +226,19 @@ def _fresh():
         absl_flags.DEFINE_integer(name, default, "", flag_values=values)
     register_network_input(values)
     return values
+
+
+def test_override_sets_settings_by_dotted_path_as_the_flat_flags_do() -> None:
+    """--override=loss.smooth_weight=0.75,... builds the same config as the flat flags, values read as each
+    setting's type; an unknown path, an unreadable value, a bad value and a field set both ways are refused."""
+    by_path = train_flags.config_from_flags(parse(
+        "--override=loss.smooth_weight=0.75,optimizer.beta2=0.99,data.augment=false,max_steps=7"))
+    by_name = train_flags.config_from_flags(parse("--smooth_weight=0.75", "--beta2=0.99", "--noaugment",
+                                                  "--max_steps=7"))
+    assert by_path == by_name and by_path.loss.smooth_weight == 0.75 and by_path.data.augment is False
+    for argv, message in ((["--override=loss.nope=1"], "expected path=value with a settable path"),
+                          (["--override=data.batch_size=2.5"], "cannot be read as int"),
+                          (["--override=loss.smooth_weight=nan"], "must be a finite number"),
+                          (["--smooth_weight=0.2", "--override=loss.smooth_weight=0.75"], "give each one way")):
+        with pytest.raises(flags.IllegalFlagValueError, match=message):
+            parse(*argv)

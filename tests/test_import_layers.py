@@ -18,7 +18,7 @@ SOURCES = ("sfmlearner_tf", "mask_rcnn_prep", "flags", "benchmarks", "run_train.
 
 PROGRAM, APPS, FLAGS, TASKS, LIBRARY, MODEL, BASE = 6, 5, 4, 3, 2, 1, 0
 # Layer rank of every package (a module of a package may import packages of its own rank or lower). A package is
-# sfmlearner_tf.<subpackage or top module>, flags, mask_rcnn_prep (its library part) or benchmarks; each program
+# sfmlearner_tf.<subpackage or top module>, flags, mask_rcnn_prep (a library) or benchmarks; each program
 # module is a node of its own.
 LAYERS = {
     "run_train": PROGRAM,
@@ -28,8 +28,8 @@ LAYERS = {
     "sfmlearner_tf.apps.predict": PROGRAM,
     "sfmlearner_tf.apps.prepare_data": PROGRAM,
     "sfmlearner_tf.apps.render_synthetic": PROGRAM,
-    "mask_rcnn_prep.app": PROGRAM,
-    "mask_rcnn_prep.__main__": PROGRAM,
+    "sfmlearner_tf.apps.sweep": PROGRAM,
+    "sfmlearner_tf.apps.mask_rcnn_prep": PROGRAM,
     "benchmarks": PROGRAM,
     "sfmlearner_tf.apps": APPS,  # run_program, the wrapper the programs share
     "flags": FLAGS,
@@ -50,6 +50,7 @@ LAYERS = {
     "sfmlearner_tf.errors": BASE,
     "sfmlearner_tf.io_utils": BASE,
     "sfmlearner_tf.progress": BASE,
+    "sfmlearner_tf.settings": BASE,  # config fields' help texts and rules, checked by type
     "sfmlearner_tf.quiet": BASE,  # the stderr filter the programs start first
     "sfmlearner_tf": BASE,  # the package's __init__ (__version__)
 }
@@ -57,6 +58,7 @@ PROGRAM_MODULES = {name for name, rank in LAYERS.items() if rank == PROGRAM and 
 # Mask R-CNN is a side library: besides the base it may use only prep's interfaces (the sample format and the
 # mask-source protocol), and only layers above the libraries (tasks, flags, programs) import it.
 MASK_RCNN_MAY_USE = {"sfmlearner_tf.ops", "sfmlearner_tf.io_utils", "sfmlearner_tf.errors", "sfmlearner_tf.progress",
+                     "sfmlearner_tf.settings",
                      "sfmlearner_tf.prep.samples", "sfmlearner_tf.prep.mask_sources"}
 
 

@@ -7,52 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import spec_variables
 
 from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.models import DispNet, PoseExpNet, required_multiple
-
-# the original's variable table, transcribed: (scope path, weights shape, kind) for a 3-frame model with
-# explainability.
-# Biases have the layer's output channels: the last weights dim for conv, dim 2 for conv2d_transpose.
-C, T = "conv", "deconv"
-ORIGINAL_LAYERS = [
-    ("depth_net/cnv1", (7, 7, 3, 32), C), ("depth_net/cnv1b", (7, 7, 32, 32), C),
-    ("depth_net/cnv2", (5, 5, 32, 64), C), ("depth_net/cnv2b", (5, 5, 64, 64), C),
-    ("depth_net/cnv3", (3, 3, 64, 128), C), ("depth_net/cnv3b", (3, 3, 128, 128), C),
-    ("depth_net/cnv4", (3, 3, 128, 256), C), ("depth_net/cnv4b", (3, 3, 256, 256), C),
-    ("depth_net/cnv5", (3, 3, 256, 512), C), ("depth_net/cnv5b", (3, 3, 512, 512), C),
-    ("depth_net/cnv6", (3, 3, 512, 512), C), ("depth_net/cnv6b", (3, 3, 512, 512), C),
-    ("depth_net/cnv7", (3, 3, 512, 512), C), ("depth_net/cnv7b", (3, 3, 512, 512), C),
-    ("depth_net/upcnv7", (3, 3, 512, 512), T), ("depth_net/icnv7", (3, 3, 1024, 512), C),
-    ("depth_net/upcnv6", (3, 3, 512, 512), T), ("depth_net/icnv6", (3, 3, 1024, 512), C),
-    ("depth_net/upcnv5", (3, 3, 256, 512), T), ("depth_net/icnv5", (3, 3, 512, 256), C),
-    ("depth_net/upcnv4", (3, 3, 128, 256), T), ("depth_net/icnv4", (3, 3, 256, 128), C),
-    ("depth_net/disp4", (3, 3, 128, 1), C),
-    ("depth_net/upcnv3", (3, 3, 64, 128), T), ("depth_net/icnv3", (3, 3, 129, 64), C),
-    ("depth_net/disp3", (3, 3, 64, 1), C),
-    ("depth_net/upcnv2", (3, 3, 32, 64), T), ("depth_net/icnv2", (3, 3, 65, 32), C),
-    ("depth_net/disp2", (3, 3, 32, 1), C),
-    ("depth_net/upcnv1", (3, 3, 16, 32), T), ("depth_net/icnv1", (3, 3, 17, 16), C),
-    ("depth_net/disp1", (3, 3, 16, 1), C),
-    ("pose_exp_net/cnv1", (7, 7, 9, 16), C), ("pose_exp_net/cnv2", (5, 5, 16, 32), C),
-    ("pose_exp_net/cnv3", (3, 3, 32, 64), C), ("pose_exp_net/cnv4", (3, 3, 64, 128), C),
-    ("pose_exp_net/cnv5", (3, 3, 128, 256), C),
-    ("pose_exp_net/pose/cnv6", (3, 3, 256, 256), C), ("pose_exp_net/pose/cnv7", (3, 3, 256, 256), C),
-    ("pose_exp_net/pose/pred", (1, 1, 256, 12), C),
-    ("pose_exp_net/exp/upcnv5", (3, 3, 256, 256), T), ("pose_exp_net/exp/upcnv4", (3, 3, 128, 256), T),
-    ("pose_exp_net/exp/mask4", (3, 3, 128, 4), C), ("pose_exp_net/exp/upcnv3", (3, 3, 64, 128), T),
-    ("pose_exp_net/exp/mask3", (3, 3, 64, 4), C), ("pose_exp_net/exp/upcnv2", (5, 5, 32, 64), T),
-    ("pose_exp_net/exp/mask2", (5, 5, 32, 4), C), ("pose_exp_net/exp/upcnv1", (7, 7, 16, 32), T),
-    ("pose_exp_net/exp/mask1", (7, 7, 16, 4), C),
-]
-
-
-def spec_variables() -> list[tuple[str, tuple[int, ...]]]:
-    """The 98 (TF1 name, shape) rows of the original's table, in table order."""
-    rows = []
-    for scope, shape, kind in ORIGINAL_LAYERS:
-        rows += [(f"{scope}/weights", shape), (f"{scope}/biases", (shape[3] if kind == C else shape[2],))]
-    return rows
 
 
 def keras_to_tf1(path: str) -> str:

@@ -4,13 +4,14 @@ cropped by hand arithmetic, the calibration file formats, and bad input named in
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
+from helpers import SYNTHETIC_DRIVE, drive_frames, write_mp4
 from PIL import Image
 
 from sfmlearner_tf.errors import ConfigError, DataError
@@ -24,16 +25,9 @@ from sfmlearner_tf.prep.samples import read_cam_file, read_sample
 from sfmlearner_tf.prep.source_options import VideoOptions
 
 REPO = Path(__file__).resolve().parents[1]
-DRIVE = "1970_01_01/1970_01_01_drive_0001_sync"
-
-
-def drive_frames(synthetic_root: Path) -> list[Path]:
-    return sorted((synthetic_root / "kitti_raw" / DRIVE / "image_02" / "data").glob("*.png"))
-
-
 def static_ids(synthetic_root: Path) -> set[str]:
     lines = (synthetic_root / "splits" / "static_frames.txt").read_text().splitlines()
-    return {line.split()[2] for line in lines if line.split()[1] == DRIVE.split("/")[1]}
+    return {line.split()[2] for line in lines if line.split()[1] == SYNTHETIC_DRIVE.split("/")[1]}
 
 
 def expected_targets(frame_ids: list[str], static: set[str]) -> list[tuple[str, str, str]]:
@@ -78,15 +72,6 @@ def test_folder_of_frames(synthetic_root: Path, tmp_path: Path) -> None:
         assert min(errors, key=errors.get) == frame_id and errors[frame_id] < 5.0, (frame_id, errors)
     # A rerun skips every finished sample.
     assert prepare_dataset(config).written == 0
-
-
-def write_mp4(frames: list[Path], path: Path) -> Path:
-    first = cv2.imread(str(frames[0]))
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (first.shape[1], first.shape[0]))
-    for frame in frames:
-        writer.write(cv2.imread(str(frame)))
-    writer.release()
-    return path
 
 
 def test_mp4_through_the_program_with_a_centre_crop(synthetic_root: Path, tmp_path: Path) -> None:
@@ -153,3 +138,41 @@ def test_bad_inputs_are_named(synthetic_root: Path, tmp_path: Path) -> None:
         prepare_dataset(base)
     with pytest.raises(DataError, match=r"principal point \(2000, 59\) lies outside the 416x128 frames"):
         prepare_dataset(PrepareConfig(**{**base.__dict__, "video": VideoOptions(intrinsics=(240, 240, 2000, 59))}))
+
+
+def test_intrinsics_from_the_field_of_view(synthetic_root: Path, tmp_path: Path) -> None:
+    frames = drive_frames(synthetic_root)
+    config = PrepareConfig(dataset_name="video", dataset_dir=str(frames[0].parent), dump_root=str(tmp_path),
+                           img_height=64, img_width=208, num_threads=1,
+                           video=VideoOptions(hfov_deg=90.0, crop="center", crop_bottom=0.25, sequence_name="fov"))
+    assert prepare_dataset(config).written > 0
+    # 416x128 at 90 degrees: fx = fy = 416/2 / tan(45 deg) = 208, centre (208, 64). The centre crop (rows 0..95,
+    # columns 52..363) moves the centre to (156, 64); the resize to 208x64 multiplies everything by 2/3.
+    want = np.array([[208 * 2 / 3, 0, 156 * 2 / 3], [0, 208 * 2 / 3, 64 * 2 / 3], [0, 0, 1]])
+    target = sorted((tmp_path / "fov").glob("*.jpg"))[0].stem
+    np.testing.assert_allclose(read_cam_file(tmp_path / "fov" / f"{target}_cam.txt"), want, atol=1e-5)
+    record = json.loads((tmp_path / "fov" / "camera.json").read_text())
+    assert record["given"] == {"hfov_deg": 90.0} and record["frame_size"] == [416, 128]
+    np.testing.assert_allclose(record["intrinsics"], [[208, 0, 208], [0, 208, 64], [0, 0, 1]])
+    np.testing.assert_allclose(record["sample_intrinsics"], want)
+    assert record["crop"] == {"top": 0, "left": 52, "height": 96, "width": 312}
+    with pytest.raises(ConfigError, match="three ways to give the intrinsics: use one"):
+        VideoOptions(hfov_deg=90.0, calib_file="c.txt")
+
+
+def test_field_of_view_flag() -> None:
+    from absl import flags
+
+    from flags import prepare_data as prepare_flags
+
+    def parsed(*extra: str) -> flags.FlagValues:
+        flag_values = flags.FlagValues()
+        prepare_flags.define_flags(flag_values)
+        flag_values(["sfm-prepare-data", "--dataset_name=video", "--dataset_dir=a.mp4", "--dump_root=d", *extra])
+        return flag_values
+
+    assert prepare_flags.config_from_flags(parsed("--hfov_deg=62.5")).config.video.hfov_deg == 62.5
+    for bad, message in ((["--hfov_deg=60", "--fx=1", "--fy=1", "--cx=1", "--cy=1"], "use one"),
+                         (["--hfov_deg=60", "--calib_file=c.txt"], "use one"), (["--hfov_deg=0"], "--hfov_deg must")):
+        with pytest.raises(flags.IllegalFlagValueError, match=message):
+            parsed(*bad)

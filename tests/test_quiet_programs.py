@@ -92,7 +92,7 @@ def test_errors_stay_one_line_and_verbosity_lets_tensorflow_talk(tmp_path: Path)
 def test_training_run_prints_progress_without_tensorflow_lines(tmp_path: Path) -> None:
     """A 3-step training run that saves a checkpoint at every step (TF logs each save in C++)."""
     sys.path.insert(0, str(REPO / "tests"))
-    from test_faults_training import TOY_FLAGS, write_dataset
+    from helpers import TOY_FLAGS, write_dataset
 
     data = write_dataset(tmp_path / "data")
     completed = run_quietly_or_not("run_train.py", *TOY_FLAGS, f"--dataset_dir={data}",

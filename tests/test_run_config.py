@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from test_train_loop import config_for, fixed_data
+from helpers import config_for, fixed_data
 
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.training import TrainConfig, train

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from absl import flags
-from test_train_step import make_batch
+from helpers import make_batch
 
-from flags.record_settings import settings_from_record
+from flags.config_flags import values_with_record
 from sfmlearner_tf.errors import DataError
 from sfmlearner_tf.models.tf1_checkpoint import write_tf1_checkpoint
 from sfmlearner_tf.run_record import (
@@ -72,6 +72,12 @@ def _flag_values(*argv: str) -> flags.FlagValues:
     flags.DEFINE_boolean("mixed_precision", False, "", flag_values=values)
     values(["program", *argv])
     return values
+
+
+def settings_from_record(flag_values: flags.FlagValues, checkpoint: str, names: tuple[str, ...],
+                         label: str = "model") -> tuple[dict[str, object], str]:
+    """The flags `names`, each from the run record unless given (what the programs call)."""
+    return values_with_record(flag_values, names, checkpoint, names, label)
 
 
 def test_the_record_fills_flags_left_at_their_defaults_and_a_given_flag_wins(tmp_path: Path) -> None:

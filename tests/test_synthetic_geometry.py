@@ -172,11 +172,16 @@ def _latlon_to_local(packets: np.ndarray) -> np.ndarray:
 
 
 def _rotation_rpy(roll: float, pitch: float, yaw: float) -> np.ndarray:
-    cr, sr, cp, sp, cy, sy = np.cos(roll), np.sin(roll), np.cos(pitch), np.sin(pitch), np.cos(yaw), np.sin(yaw)
-    rx = np.array([[1, 0, 0], [0, cr, -sr], [0, sr, cr]])
-    ry = np.array([[cp, 0, sp], [0, 1, 0], [-sp, 0, cp]])
-    rz = np.array([[cy, -sy, 0], [sy, cy, 0], [0, 0, 1]])
-    return rz @ ry @ rx
+    """Rz(yaw) Ry(pitch) Rx(roll), each factor by Rodrigues' formula I + sin(a) K + (1 - cos(a)) K^2 (K the
+    cross-product matrix of the unit axis): independent of the library's per-axis matrices."""
+
+    def about(axis: int, angle: float) -> np.ndarray:
+        cross = np.zeros((3, 3))
+        i, j = [k for k in range(3) if k != axis]
+        cross[j, i], cross[i, j] = (1.0, -1.0) if axis != 1 else (-1.0, 1.0)
+        return np.eye(3) + np.sin(angle) * cross + (1 - np.cos(angle)) * cross @ cross
+
+    return about(2, yaw) @ about(1, pitch) @ about(0, roll)
 
 
 def _read_packets(drive_dir: Path, n: int) -> np.ndarray:

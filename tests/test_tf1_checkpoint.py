@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_models import spec_variables
+from helpers import spec_variables
 
 from sfmlearner_tf.errors import CheckpointError
 from sfmlearner_tf.models import DispNet, PoseExpNet

@@ -12,33 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_train_step import HEIGHT, WIDTH, make_batch
+from helpers import config_for, fixed_data, make_batch
 
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.models.tf1_checkpoint import tf1_variable_map, write_tf1_checkpoint
-from sfmlearner_tf.training import NonFiniteLossError, TrainCheckpoints, TrainConfig, build_state, train
+from sfmlearner_tf.training import NonFiniteLossError, TrainCheckpoints, build_state, train
 from sfmlearner_tf.training.checkpoints import make_checkpoint
 from sfmlearner_tf.training.loop import restore_or_init
-
-# The trainer RNG (each (re)start draws the data seed from it) and the count of saves differ by design.
-EXCLUDED = ("rng/", "save_counter/")
-
-
-def config_for(checkpoint_dir: Path, **changes: object) -> TrainConfig:
-    settings = {"img_height": HEIGHT, "img_width": WIDTH, "batch_size": 2, "summary_freq": 2,
-                "save_latest_freq": 2, "checkpoint_dir": str(checkpoint_dir), "progress_every_s": 0.0, **changes}
-    return TrainConfig.from_settings(**settings)
-
-
-def fixed_data() -> tf.data.Dataset:
-    return tf.data.Dataset.from_tensors(make_batch(seed=4)).repeat()
-
-
-def checkpoint_tensors(prefix: str) -> dict[str, np.ndarray]:
-    """Every saved value but EXCLUDED."""
-    reader = tf.train.load_checkpoint(prefix)
-    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
-            if not name.startswith(EXCLUDED) and "OBJECT_GRAPH" not in name}
 
 
 def test_fresh_run_refuses_a_folder_with_checkpoints(tmp_path: Path) -> None:

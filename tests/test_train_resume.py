@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_train_loop import checkpoint_tensors, config_for, fixed_data
+from helpers import checkpoint_tensors, config_for, fixed_data
 
 from sfmlearner_tf.training import train
 

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import HEIGHT, WIDTH, make_batch
 
 from sfmlearner_tf.losses import compute_losses
 from sfmlearner_tf.models import DispNet
@@ -14,25 +15,6 @@ from sfmlearner_tf.ops.precision import DtypePolicy, needs_loss_scaling, precisi
 from sfmlearner_tf.training import TrainConfig, TrainStep, build_state, make_optimizer, to_model_range
 from sfmlearner_tf.training.distribute import make_strategy
 from sfmlearner_tf.training.step import kernel_l2
-
-HEIGHT, WIDTH = 32, 64
-
-
-def make_batch(batch: int = 2, height: int = HEIGHT, width: int = WIDTH, seed: int = 0, shift: int = 1,
-               boundary: bool = False) -> dict[str, tf.Tensor]:
-    """A textured target with sources shifted by +-shift pixels, and per-scale intrinsics (f = width)."""
-    rng = np.random.default_rng(seed)
-    texture = rng.integers(0, 256, (batch, height, width + 2 * shift, 3), dtype=np.uint8)
-    k = np.array([[width, 0, width / 2], [0, width, height / 2], [0, 0, 1]], np.float32)
-    scales = np.stack([k / np.array([[2.0**s], [2.0**s], [1.0]], np.float32) for s in range(4)])
-    out = {"tgt_image": tf.constant(texture[:, :, shift:shift + width]),
-           "src_image_stack": tf.constant(np.concatenate([texture[:, :, :width], texture[:, :, 2 * shift:]], -1)),
-           "intrinsics": tf.constant(np.broadcast_to(scales, (batch, 4, 3, 3)).copy())}
-    if boundary:
-        edges = np.zeros((batch, height, width, 1), np.float32)
-        edges[:, :, width // 2] = 1.0
-        out["boundary"] = tf.constant(edges)
-    return out
 
 
 def small_config(**changes: object) -> TrainConfig:

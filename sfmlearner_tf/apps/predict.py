@@ -1,5 +1,5 @@
-"""sfm-predict: depth for your own images or video, and the camera trajectory with a pose checkpoint
-(flags: flags/predict.py)."""
+"""sfm-predict: depth for your own images or video, the camera trajectory with a pose checkpoint, point clouds and
+a metric scale with the camera's intrinsics (flags: flags/predict.py)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,13 @@ def _predict(flag_values: flags.FlagValues) -> None:
     for note in filter(None, notes):
         print(f"sfm-predict: {note}", flush=True)
     result = predict(config)
+    for note in result.notes:
+        print(f"sfm-predict: {note}", flush=True)
     print(f"sfm-predict: {result.frames} frames in {result.seconds:.1f} s ({result.frames_per_second:.2f} frames/s, "
           f"depth model {result.depth_checkpoint}) -> {config.output_dir}", flush=True)
     for label, path in (("video", result.video), ("trajectory", result.trajectory),
-                        ("trajectory plot", result.trajectory_plot)):
+                        ("trajectory plot", result.trajectory_plot), ("metric depth and trajectory", result.metric_dir),
+                        ("point clouds", result.clouds_dir), ("fused point cloud", result.fused_cloud)):
         if path:
             print(f"sfm-predict: {label}: {path}", flush=True)
 

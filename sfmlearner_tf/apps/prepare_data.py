@@ -9,19 +9,11 @@ from sfmlearner_tf.apps import run_program
 
 
 def _prepare(flag_values: flags.FlagValues) -> None:
-    from sfmlearner_tf.io_utils import check_writable_folder
-    from sfmlearner_tf.tasks.prepare import prepare
+    from sfmlearner_tf.tasks.prepare import prepare_request
 
-    request = prepare_flags.config_from_flags(flag_values)
-    tfds_data_dir = request.tfds_data_dir
-    if tfds_data_dir:
-        check_writable_folder(tfds_data_dir, "--tfds_data_dir")
-    result = prepare(request.config)
-    if tfds_data_dir and result.lists_written:
-        from sfmlearner_tf.data.tfds_builder import build_prepared_samples
-
-        print(f"sfm-prepare-data: TFDS data set in {tfds_data_dir}: "
-              f"{build_prepared_samples(request.config.dump_root, tfds_data_dir)}")
+    _, tfds_line = prepare_request(prepare_flags.config_from_flags(flag_values))
+    if tfds_line:
+        print(f"sfm-prepare-data: {tfds_line}", flush=True)
 
 
 def main() -> None:

@@ -19,9 +19,10 @@ from pathlib import Path
 import tensorflow as tf
 
 from sfmlearner_tf.data.augmentation import multi_scale_intrinsics, random_scale_and_crop
-from sfmlearner_tf.errors import ConfigError, DataError
+from sfmlearner_tf.errors import DataError
 from sfmlearner_tf.prep.samples import cam_path_for, decoded_sample_size, panel_count, read_cam_file
 from sfmlearner_tf.prep.split_lists import read_split_list
+from sfmlearner_tf.settings import SEQ_LENGTH, check_settings, setting
 
 SOURCES = ("folder", "tfds")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -36,37 +37,28 @@ class PipelineConfig:
     K update in the augmentation (see augmentation.py; off by default for faithfulness). The target is the middle
     frame, so seq_length is odd."""
 
-    dataset_dir: str = ""
-    batch_size: int = 4
-    img_height: int = 128
-    img_width: int = 416
-    seq_length: int = 3
-    num_scales: int = 4
+    dataset_dir: str = setting("", "Folder of prepared samples (train.txt, <folder>/<id>.jpg).")
+    batch_size: int = setting(4, "Global batch size (split over replicas).", low=1)
+    img_height: int = setting(128, "Image height.", low=1)
+    img_width: int = setting(416, "Image width.", low=1)
+    seq_length: int = setting(3, "Frames per sample (odd, target in the middle).", rule=SEQ_LENGTH)
+    num_scales: int = setting(4, "Scales whose intrinsics a sample carries.", low=1)
     with_boundary: bool = False
-    augment: bool = True
-    flip: bool = False
-    per_sample_augment: bool = False
+    augment: bool = setting(True, "Random scale and crop, as the original.")
+    flip: bool = setting(False, "With augment: flip each sample left-right with probability 1/2 (cx -> W - 1 - cx).")
+    per_sample_augment: bool = setting(False, "With augment: draw the scale and crop per sample (the original: per "
+                                       "batch).")
     shuffle: bool = True
-    seed: int = 8964
+    seed: int = setting(8964, "Seed of the data order and augmentation.", low=0)
     split: str = "train"
-    source: str = "folder"
-    tfds_data_dir: str = ""
-    tfds_shuffle_buffer: int = 4096
+    source: str = setting("folder", "Prepared folder or the TFDS builder.", choices=SOURCES)
+    tfds_data_dir: str = setting("", "TFDS data_dir with data_source=tfds.")
+    tfds_shuffle_buffer: int = setting(4096, "Shuffle buffer of TFDS records.", low=1)
     exact_intrinsics: bool = False
     num_parallel_calls: int = tf.data.AUTOTUNE
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "img_height", "img_width", "num_scales", "tfds_shuffle_buffer"):
-            if getattr(self, name) < 1:
-                self._invalid(name, f"must be >= 1, got {getattr(self, name)}")
-        if self.seq_length < 3 or self.seq_length % 2 == 0:
-            self._invalid("seq_length", f"must be odd and >= 3 (target in the middle), got {self.seq_length}")
-        if self.source not in SOURCES:
-            self._invalid("source", f"must be one of {', '.join(SOURCES)}, got {self.source!r}")
-
-    @staticmethod
-    def _invalid(name: str, problem: str) -> None:
-        raise ConfigError(f"PipelineConfig.{name} {problem}", fields=(name,))
+        check_settings(self)
 
     @property
     def num_source(self) -> int:

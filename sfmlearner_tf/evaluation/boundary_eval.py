@@ -19,6 +19,8 @@ from sfmlearner_tf.evaluation.boundary_metrics import (
 )
 from sfmlearner_tf.evaluation.split_files import TestFrame
 
+BOUNDARY_KEYS = ("dbe_acc", "dbe_comp", "edge_sharpness")  # the scores boundary_scores gives
+
 
 def read_instances(path: Path) -> np.ndarray:
     """An instance id PNG (uint16, 0 = none) as int32."""

@@ -26,6 +26,7 @@ from sfmlearner_tf.evaluation.split_files import (
     warn_if_not_standard,
 )
 from sfmlearner_tf.io_utils import atomic_write_text, check_writable_folder
+from sfmlearner_tf.settings import PROGRESS_EVERY, check_settings, setting
 
 
 @dataclass(frozen=True)
@@ -34,30 +35,45 @@ class DepthEvalConfig:
     in-memory DispNet passed to evaluate_depth, else `pred_file`, else `ckpt_file` (those two, and the model B
     of compare_ckpt_file, are read by sfmlearner_tf/tasks/evaluate.py)."""
 
-    dataset_dir: str                       # KITTI raw root (<date>/<drive>/...)
-    test_file_list: str | None = None      # None: test_files_eigen.txt beside the data (see find_test_file_list)
-    output_dir: str | None = None          # None: write nothing (in-memory use)
-    ckpt_file: str | None = None
-    pred_file: str | None = None
-    pred_allow_pickle: bool = False
-    compare_ckpt_file: str | None = None   # model B of the comparison figures (scored too)
-    compare_img_height: int | None = None  # model B's input size (None: img_height / img_width)
-    compare_img_width: int | None = None
-    min_depth: float = 1e-3
-    max_depth: float = 80.0
-    img_height: int = 128
-    img_width: int = 416
-    batch_size: int = 4
-    gt_cache_dir: str | None = None        # None: no cache
-    fix_duplicate_index: bool = False      # True: plain per-pixel minimum instead of the original's quirk
-    boundary_metrics: bool = True
-    edge_domain: str = "depth"
-    boundary_dir: str | None = None
-    mixed_precision: bool = False          # True: bfloat16 (CPU) / float16 (GPU) inference, float32 weights
-    export_depths: bool = False
-    num_figures: int = 0                   # comparison figures for the first N images (needs compare_ckpt_file)
-    baselines: bool = False                # also score the image-blind priors (constant map, row prior)
-    progress_every_s: float = 10.0
+    dataset_dir: str = setting(help="KITTI raw root (<date>/<drive>/...).")
+    test_file_list: str | None = setting(None, "Eigen test list (the original repo's data/kitti/test_files_eigen.txt); "
+                                         "default: test_files_eigen.txt beside --dataset_dir or in ../splits.")
+    output_dir: str | None = setting(None, "Where results go (None: write nothing, for in-memory use).")
+    ckpt_file: str | None = setting(None, "The model's checkpoint.")
+    pred_file: str | None = setting(None, "Score this predictions .npy ([N, H, W] float depths, finite and > 0; or "
+                                    "an .npz of one such array) instead of running a model.")
+    pred_allow_pickle: bool = setting(False, "Allow an object-array --pred_file (only for files you trust).")
+    compare_ckpt_file: str | None = setting(None, "Model B: scored too, and used in the comparison figures.")
+    compare_img_height: int | None = setting(None, "Model B's input height (None: img_height).", multiple_of=16)
+    compare_img_width: int | None = setting(None, "Model B's input width (None: img_width).", multiple_of=16)
+    min_depth: float = setting(1e-3, "Minimum ground-truth depth scored (m).", low=0.0, low_open=True)
+    max_depth: float = setting(80.0, "Maximum depth (m): 80, or 50 for the 'cap 50m' rows.", low=0.0, low_open=True)
+    img_height: int = setting(128, "Network input height.", multiple_of=16)
+    img_width: int = setting(416, "Network input width.", multiple_of=16)
+    batch_size: int = setting(4, "Inference batch.", low=1)
+    gt_cache_dir: str | None = setting(None, "Folder of cached velodyne ground truth (None: no cache).")
+    fix_duplicate_index: bool = setting(False, "Use the true pixel index for the min-depth duplicate rule instead of "
+                                        "the original's row*(W-1)+col-1 quirk (not comparable with published "
+                                        "numbers).")
+    boundary_metrics: bool = setting(True, "Depth-boundary errors / edge sharpness where data allow.")
+    edge_domain: str = setting("depth", "Map whose Canny edges are the predicted edges.",
+                               choices=("depth", "disparity"))
+    boundary_dir: str | None = setting(None, "Boundary images per test line (<dir>/<line>) for edge sharpness.")
+    mixed_precision: bool = setting(False, "Depth inference in bfloat16 on a CPU / float16 on a GPU (float32 "
+                                    "weights; faster, metrics differ in the third decimal); default: the "
+                                    "checkpoint's run record.")
+    export_depths: bool = setting(False, "Write predicted depth/disparity .npy and magma PNGs.")
+    num_figures: int = setting(0, "Comparison figures (input | A | B | GT) for the first N test images (needs "
+                               "--compare_ckpt_file).", low=0)
+    baselines: bool = setting(False, "Also score image-blind priors (a constant map; the median true depth of each "
+                              "row over the test images) and print them beside the model.")
+    progress_every_s: float = setting(10.0, "Seconds between progress lines (inf: none).", rule=PROGRESS_EVERY)
+
+    def __post_init__(self) -> None:
+        check_settings(self)
+        if self.min_depth >= self.max_depth:
+            raise ConfigError(f"DepthEvalConfig.min_depth must be below max_depth={self.max_depth}, got "
+                              f"{self.min_depth}", fields=("min_depth",))
 
 
 def check_config(config: DepthEvalConfig, have_net: bool) -> None:

@@ -1,5 +1,6 @@
 """Odometry pose evaluation: predicted snippets (from a pose network, or an existing folder of snippet files),
-ground-truth snippets from poses/XX.txt (or an existing folder, e.g. the original's pose_eval_data), and ATE.
+ground-truth snippets from poses/XX.txt (or an existing folder, e.g. the original's pose_eval_data), and ATE;
+optionally the whole trajectory chained from the snippets (evaluation/full_trajectory.py).
 
 Prediction as test_kitti_pose.py: for every target t with t +- (L-1)/2 inside the sequence, the L frames of
 `sequences/XX/image_2` are resized with PIL bilinear (scipy's imresize) to img_width x img_height, the network
@@ -10,8 +11,9 @@ named after its first frame.
 from __future__ import annotations
 
 import json
+import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,29 +23,42 @@ from PIL import Image
 
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.evaluation.depth_predict import load_resized_image, to_network_range
+from sfmlearner_tf.evaluation.full_trajectory import ALIGNMENTS, evaluate_full_trajectory, full_trajectory_lines
 from sfmlearner_tf.evaluation.pose_ate import directory_ate
 from sfmlearner_tf.evaluation.pose_snippets import snippet_starts, write_gt_snippets, write_snippet
 from sfmlearner_tf.io_utils import atomic_write_text, check_writable_folder, claim_output_folder
 from sfmlearner_tf.prep.kitti_io import read_times
 from sfmlearner_tf.progress import ProgressReporter
+from sfmlearner_tf.settings import PROGRESS_EVERY, SEQ_LENGTH, check_settings, setting
 
 
 @dataclass(frozen=True)
 class PoseEvalConfig:
     """Pose evaluation of one odometry sequence (defaults = the original's)."""
 
-    dataset_dir: str                   # odometry root: sequences/XX/image_2, times.txt; poses/XX.txt
-    output_dir: str
-    test_seq: int = 9
-    seq_length: int = 5
-    ckpt_file: str | None = None
-    pred_dir: str | None = None        # existing predicted snippets (another implementation's), instead of ckpt
-    gt_dir: str | None = None          # existing ground-truth snippets; default: generated from poses/XX.txt
-    img_height: int = 128
-    img_width: int = 416
-    batch_size: int = 1
-    progress_every_s: float = 10.0
-    keep_zero_ate: bool = False        # score snippets whose ATE is exactly 0 (the original drops them)
+    dataset_dir: str = setting(help="Odometry root: sequences/XX/image_2, times.txt; poses/XX.txt.")
+    output_dir: str = setting(help="Where predicted and ground-truth snippets, the JSON and plots go.")
+    test_seq: int = setting(9, "Odometry sequence to evaluate.", low=0, high=99)
+    seq_length: int = setting(5, "Snippet length (odd; default: the checkpoint's run record, else 5).",
+                              rule=SEQ_LENGTH)
+    ckpt_file: str | None = setting(None, "The model's checkpoint.")
+    pred_dir: str | None = setting(None, "Existing predicted snippet files to score instead of running a model.")
+    gt_dir: str | None = setting(None, "Existing ground-truth snippets (default: generated from poses/XX.txt).")
+    img_height: int = setting(128, "Network input height.", multiple_of=16)
+    img_width: int = setting(416, "Network input width.", multiple_of=16)
+    batch_size: int = setting(1, "Inference batch.", low=1)
+    progress_every_s: float = setting(10.0, "Seconds between progress lines (inf: none).", rule=PROGRESS_EVERY)
+    keep_zero_ate: bool = setting(False, "Score snippets whose ATE is exactly 0, e.g. static ground truth (the "
+                                  "original drops them from the mean, std and count, since 0.0 == False in "
+                                  "Python).")
+    full_trajectory: bool = setting(False, "Also chain all snippets into one trajectory and score it against "
+                                    "poses/XX.txt: ATE, KITTI's t_err (%) and r_err (deg/100 m), a top-view plot.")
+    trajectory_alignment: str = setting("sim3", "--full_trajectory's alignment to the ground truth: sim3 (rotation, "
+                                        "translation and scale: monocular) or se3 (no scale).",
+                                        choices=tuple(ALIGNMENTS))
+
+    def __post_init__(self) -> None:
+        check_settings(self)
 
 
 def sequence_frames(odom_dir: str | os.PathLike, sequence: int) -> tuple[list[Path], np.ndarray]:
@@ -103,15 +118,15 @@ class PosePredictor:
 
 
 def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None,
-                  restore_net: Callable[[], tuple[object, dict]] | None = None) -> dict:
+                  restore_net: Callable[[], tuple[object, dict]] | None = None, notes: Sequence[str] = ()) -> dict:
     """Predicts (unless pred_dir is given), builds ground-truth snippets (unless gt_dir is given), scores the
     ATE; writes <output_dir>/pose_eval_<XX>.json and returns the same dict.
 
     The network: `pose_exp_net` in memory, else the one `restore_net()` fills from config.ckpt_file (it returns
     the net and restore_models' info; sfmlearner_tf/tasks/evaluate.py passes it), called once the output
-    folder is claimed."""
-    if config.seq_length < 2 or config.seq_length % 2 == 0:
-        raise ConfigError(f"--seq_length must be odd and >= 3, got {config.seq_length}")
+    folder is claimed. With config.full_trajectory the snippets are also chained and scored as one trajectory
+    (result["full_trajectory"]). `notes` (e.g. a train/test overlap warning) end the table and go into the JSON
+    as "notes"."""
     out = check_writable_folder(config.output_dir, "--output_dir")
     pred_dir = Path(config.pred_dir) if config.pred_dir else out / f"pred_{config.test_seq:02d}"
     picked = None
@@ -143,8 +158,27 @@ def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None,
     if picked is not None:
         result["checkpoint"] = picked
         result["table"] += f"\nmodel: {picked} ({config.seq_length} frames, {config.img_height}x{config.img_width})"
-    atomic_write_text(out / f"pose_eval_{config.test_seq:02d}.json", json.dumps(result, indent=1))
+    if config.full_trajectory:
+        result["full_trajectory"] = evaluate_full_trajectory(config.dataset_dir, config.test_seq, pred_dir,
+                                                             config.seq_length, out, config.trajectory_alignment)
+        result["table"] += "\n" + full_trajectory_lines(config.test_seq, result["full_trajectory"])
+    if notes:
+        result["notes"] = list(notes)
+        result["table"] += "".join(f"\n{note}" for note in notes)
+    atomic_write_text(out / f"pose_eval_{config.test_seq:02d}.json",
+                      json.dumps(_nan_to_null(result), indent=1, allow_nan=False))
     return result
+
+
+def _nan_to_null(value: object) -> object:
+    """`value` with every non-finite float replaced by None, so that the JSON written is valid (null)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _nan_to_null(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_nan_to_null(item) for item in value]
+    return value
 
 
 def _table(test_seq: int, result: dict, keep_zero_ate: bool) -> str:

@@ -22,15 +22,13 @@ import numpy as np
 
 from sfmlearner_tf.errors import DataError
 from sfmlearner_tf.io_utils import atomic_write_text
+from sfmlearner_tf.ops.rotations import axis_rotations
 from sfmlearner_tf.prep.kitti_io import read_odometry_poses, read_times
 
 
 def euler_to_matrix(rx: float, ry: float, rz: float) -> np.ndarray:
     """R = Rx . Ry . Rz (3x3) for rotations about x, y and z in radians."""
-    cx, sx, cy, sy, cz, sz = math.cos(rx), math.sin(rx), math.cos(ry), math.sin(ry), math.cos(rz), math.sin(rz)
-    rot_x = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
-    rot_y = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    rot_z = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    rot_x, rot_y, rot_z = axis_rotations(rx, ry, rz)
     return rot_x @ rot_y @ rot_z
 
 

@@ -102,32 +102,50 @@ class DispNet(keras.Model):
         [B, H/2^s, W/2^s, 1] in (0.01, 10.01). `training` is accepted and unused, as in the original."""
         check_input_size("DispNet", image, DISP_NET_MULTIPLE)
         height, width = spatial_size(image)
-        skips = []
-        x = image
-        for index in range(1, 8):
-            x = getattr(self, f"cnv{index}b")(getattr(self, f"cnv{index}")(x))
-            skips.append(x)
-        cnv1b, cnv2b, cnv3b, cnv4b, cnv5b, cnv6b, _ = skips
+        cnv1b = self.cnv1b(self.cnv1(image))
+        cnv2b = self.cnv2b(self.cnv2(cnv1b))
+        cnv3b = self.cnv3b(self.cnv3(cnv2b))
+        cnv4b = self.cnv4b(self.cnv4(cnv3b))
+        cnv5b = self.cnv5b(self.cnv5(cnv4b))
+        cnv6b = self.cnv6b(self.cnv6(cnv5b))
+        cnv7b = self.cnv7b(self.cnv7(cnv6b))
 
         # Deep levels: the transposed conv may overshoot by one row/column; the original's nearest
         # resize_like then drops the last one (for an exact size it does nothing).
-        for index, skip in ((7, cnv6b), (6, cnv5b), (5, cnv4b)):
-            up = resize_like_crop(getattr(self, f"upcnv{index}")(x), skip)
-            x = getattr(self, f"icnv{index}")(tf.concat([up, skip], axis=-1))
-        x = self.icnv4(tf.concat([self.upcnv4(x), cnv3b], axis=-1))
-        disp4 = self._disp_head(self.disp4, x)
+        upcnv7 = resize_like_crop(self.upcnv7(cnv7b), cnv6b)
+        icnv7 = self.icnv7(tf.concat([upcnv7, cnv6b], axis=-1))
+        upcnv6 = resize_like_crop(self.upcnv6(icnv7), cnv5b)
+        icnv6 = self.icnv6(tf.concat([upcnv6, cnv5b], axis=-1))
+        upcnv5 = resize_like_crop(self.upcnv5(icnv6), cnv4b)
+        icnv5 = self.icnv5(tf.concat([upcnv5, cnv4b], axis=-1))
 
-        disps = [disp4]
-        for index, skip in ((3, cnv2b), (2, cnv1b), (1, None)):
-            scale = 2 ** (index - 1)
-            up = getattr(self, f"upcnv{index}")(x)
-            # TF1's bilinear kernel always returns float32; under a mixed precision policy the features are
-            # float16/bfloat16, so the upsampled disparity joins the concat in their dtype.
-            disp_up = tf.cast(legacy_bilinear_resize(disps[-1], (height // scale, width // scale)), up.dtype)
-            parts = [up] + ([skip] if skip is not None else []) + [disp_up]
-            x = getattr(self, f"icnv{index}")(tf.concat(parts, axis=-1))
-            disps.append(self._disp_head(getattr(self, f"disp{index}"), x))
-        return disps[::-1]
+        upcnv4 = self.upcnv4(icnv5)
+        icnv4 = self.icnv4(tf.concat([upcnv4, cnv3b], axis=-1))
+        disp4 = self._disp_head(self.disp4, icnv4)
+        disp4_up = self._upsample_like(disp4, upcnv4, height // 4, width // 4)
+
+        upcnv3 = self.upcnv3(icnv4)
+        icnv3 = self.icnv3(tf.concat([upcnv3, cnv2b, disp4_up], axis=-1))
+        disp3 = self._disp_head(self.disp3, icnv3)
+        disp3_up = self._upsample_like(disp3, upcnv3, height // 2, width // 2)
+
+        upcnv2 = self.upcnv2(icnv3)
+        icnv2 = self.icnv2(tf.concat([upcnv2, cnv1b, disp3_up], axis=-1))
+        disp2 = self._disp_head(self.disp2, icnv2)
+        disp2_up = self._upsample_like(disp2, upcnv2, height, width)
+
+        upcnv1 = self.upcnv1(icnv2)
+        icnv1 = self.icnv1(tf.concat([upcnv1, disp2_up], axis=-1))
+        disp1 = self._disp_head(self.disp1, icnv1)
+        return [disp1, disp2, disp3, disp4]
+
+    @staticmethod
+    def _upsample_like(disp: tf.Tensor, features: tf.Tensor, height: int | tf.Tensor,
+                       width: int | tf.Tensor) -> tf.Tensor:
+        """The original's bilinear upsampling of a disparity to the next level's size, in the dtype of that level's
+        features: TF1's bilinear kernel always returns float32, while under a mixed precision policy the features
+        are float16/bfloat16, so the upsampled disparity joins the concat in their dtype."""
+        return tf.cast(legacy_bilinear_resize(disp, (height, width)), features.dtype)
 
     @staticmethod
     def _disp_head(layer: keras.layers.Layer, features: tf.Tensor) -> tf.Tensor:

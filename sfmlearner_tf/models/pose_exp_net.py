@@ -71,7 +71,9 @@ class PoseHead(_Head):
 
     def call(self, features: tf.Tensor) -> tf.Tensor:
         """cnv5 features [B, h, w, 256] -> poses [B, N, 6] = [tx, ty, tz, rx, ry, rz] per source, target->source."""
-        pred = self.pred(self.cnv7(self.cnv6(features)))
+        cnv6 = self.cnv6(features)
+        cnv7 = self.cnv7(cnv6)
+        pred = self.pred(cnv7)
         mean = tf.reduce_mean(pred, axis=[1, 2])
         return POSE_SCALING * tf.reshape(mean, [-1, self.num_source, 6])
 
@@ -87,12 +89,16 @@ class ExplainabilityHead(_Head):
     def call(self, features: tf.Tensor) -> list[tf.Tensor]:
         """cnv5 features -> [mask1, mask2, mask3, mask4] logits; source i uses channels [2i, 2i+1], 2i+1 =
         explainable."""
-        x = self.upcnv4(self.upcnv5(features))
-        masks = [self.mask4(x)]
-        for index in (3, 2, 1):
-            x = getattr(self, f"upcnv{index}")(x)
-            masks.append(getattr(self, f"mask{index}")(x))
-        return masks[::-1]
+        upcnv5 = self.upcnv5(features)
+        upcnv4 = self.upcnv4(upcnv5)
+        mask4 = self.mask4(upcnv4)
+        upcnv3 = self.upcnv3(upcnv4)
+        mask3 = self.mask3(upcnv3)
+        upcnv2 = self.upcnv2(upcnv3)
+        mask2 = self.mask2(upcnv2)
+        upcnv1 = self.upcnv1(upcnv2)
+        mask1 = self.mask1(upcnv1)
+        return [mask1, mask2, mask3, mask4]
 
 
 class PoseExpNet(keras.Model):
@@ -151,8 +157,11 @@ class PoseExpNet(keras.Model):
             raise ConfigError(f"PoseExpNet: source_stack has {source_stack.shape[-1]} channels, expected "
                               f"{3 * self.num_source} for num_source={self.num_source}")
         check_input_size("PoseExpNet", target_image, self.size_multiple)
-        x = tf.concat([target_image, source_stack], axis=-1)
-        for index in range(1, 6):
-            x = getattr(self, f"cnv{index}")(x)
-        pose = self.pose(x)
-        return pose, (self.exp(x) if self.exp is not None else None)
+        inputs = tf.concat([target_image, source_stack], axis=-1)
+        cnv1 = self.cnv1(inputs)
+        cnv2 = self.cnv2(cnv1)
+        cnv3 = self.cnv3(cnv2)
+        cnv4 = self.cnv4(cnv3)
+        cnv5 = self.cnv5(cnv4)
+        pose = self.pose(cnv5)
+        return pose, (self.exp(cnv5) if self.exp is not None else None)

@@ -1,5 +1,6 @@
 """The networks of inference (evaluation, prediction, export) filled from a checkpoint: Zhou et al.'s TF1 prefix,
-one of ours, or a folder of ours (its newest readable checkpoint)."""
+one of ours, or a folder of ours (its newest readable checkpoint). A run folder gives its newest checkpoint
+(epoch or latest/); its `best/` subfolder, named explicitly, gives the one with the lowest validation loss."""
 
 from __future__ import annotations
 

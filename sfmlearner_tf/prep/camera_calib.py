@@ -1,4 +1,5 @@
-"""Intrinsics of the user's own camera: four numbers (fx, fy, cx, cy) or a small calibration file.
+"""Intrinsics of the user's own camera: four numbers (fx, fy, cx, cy), a small calibration file, or a guess
+from the horizontal field of view.
 
 Calibration file format (plain text; `#` starts a comment line; numbers separated by spaces or commas):
 * 4 numbers: `fx fy cx cy`;
@@ -18,12 +19,27 @@ import numpy as np
 
 from sfmlearner_tf.errors import ConfigError, DataError
 
+MAX_PINHOLE_HFOV_DEG = 170.0  # wider lenses are fisheyes, which a pinhole K does not describe
+
 
 def intrinsics_matrix(fx: float, fy: float, cx: float, cy: float) -> np.ndarray:
     """K (float64 3x3) from the four numbers; focal lengths must be positive."""
     if fx <= 0 or fy <= 0:
         raise ConfigError(f"focal lengths must be positive, got fx={fx}, fy={fy}")
     return np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
+
+
+def intrinsics_from_hfov(hfov_deg: float, width: int, height: int) -> np.ndarray:
+    """K (float64 3x3) of a width x height frame from its horizontal field of view, for footage without a
+    calibration: square pixels, fx = fy = (W/2) / tan(hfov/2), principal point at the frame's centre (W/2, H/2).
+
+    W/2 (not (W-1)/2) follows the project's K convention, in which resizing multiplies cx by the zoom
+    (frame_images.scale_intrinsics, synthetic/rig.py): the centre stays the centre at every size."""
+    if not 0.0 < hfov_deg <= MAX_PINHOLE_HFOV_DEG:
+        raise ConfigError(f"the horizontal field of view must be > 0 and <= {MAX_PINHOLE_HFOV_DEG:g} degrees (a "
+                          f"pinhole camera), got {hfov_deg}")
+    focal = (width / 2.0) / np.tan(np.radians(hfov_deg) / 2.0)
+    return intrinsics_matrix(focal, focal, width / 2.0, height / 2.0)
 
 
 def _labelled_lines(path: Path) -> list[tuple[str, list[str]]]:

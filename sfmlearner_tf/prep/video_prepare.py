@@ -1,5 +1,6 @@
 """Training samples from the user's own footage (dataset_name=video): a video file or a folder of frames of one
-camera, with its intrinsics, turned into the prepared-sample format of prep/prepare.py in one pass.
+camera, with its intrinsics (or a guess from the horizontal field of view), turned into the prepared-sample
+format of prep/prepare.py in one pass; <dump_root>/<sequence>/camera.json records both K's.
 
 Per frame, in order: keep every frame_step-th frame; crop (prep/frame_crop.py) and resize to the training
 size with PIL bilinear (as the original); drop it if it is static, i.e. if the median optical flow (OpenCV's
@@ -17,7 +18,9 @@ videos prepared into one dump_root (one `sequence_name` each) train together.
 
 from __future__ import annotations
 
+import json
 from collections import deque
+from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
@@ -25,8 +28,9 @@ import cv2
 import numpy as np
 
 from sfmlearner_tf.errors import ConfigError, DataError
+from sfmlearner_tf.io_utils import atomic_write_text
 from sfmlearner_tf.ops.boundary import boundary_from_instance_masks
-from sfmlearner_tf.prep.camera_calib import intrinsics_matrix, read_calibration
+from sfmlearner_tf.prep.camera_calib import intrinsics_from_hfov, intrinsics_matrix, read_calibration
 from sfmlearner_tf.prep.config import PrepareConfig, PrepareResult
 from sfmlearner_tf.prep.frame_crop import plan_crop
 from sfmlearner_tf.prep.frame_images import resize_frame, scale_intrinsics
@@ -40,13 +44,21 @@ from sfmlearner_tf.prep.split_lists import write_split_lists
 from sfmlearner_tf.progress import ProgressReporter
 
 
-def camera_intrinsics(options: VideoOptions) -> np.ndarray:
-    """K of the frames as stored: from the four numbers or the calibration file (exactly one of them)."""
-    if (options.intrinsics is None) == (not options.calib_file):
+def check_intrinsics_options(options: VideoOptions) -> None:
+    """Exactly one way to K: the four numbers, the calibration file or the horizontal field of view."""
+    if options.intrinsics is None and not options.calib_file and options.hfov_deg is None:
         raise ConfigError("dataset_name=video needs the camera's intrinsics: --fx, --fy, --cx and --cy, or "
-                          "--calib_file (one of the two)")
+                          "--calib_file, or --hfov_deg (one of the three)")
+
+
+def camera_intrinsics(options: VideoOptions, width: int, height: int) -> np.ndarray:
+    """K of the width x height frames as stored: from the four numbers, the calibration file or the field of
+    view (exactly one of them)."""
+    check_intrinsics_options(options)
     if options.calib_file:
         return read_calibration(options.calib_file, options.calib_name)
+    if options.hfov_deg is not None:
+        return intrinsics_from_hfov(options.hfov_deg, width, height)
     return intrinsics_matrix(*options.intrinsics)
 
 
@@ -80,6 +92,7 @@ class StaticFilter:
 def _check_options(config: PrepareConfig) -> None:
     options = config.video
     check_seq_length(config.seq_length)
+    check_intrinsics_options(options)
     if config.num_shards != 1:
         raise ConfigError("dataset_name=video reads the video once in order: --num_shards must be 1 (prepare "
                           "several videos as separate jobs, each with its own --sequence_name)")
@@ -90,10 +103,12 @@ def _check_options(config: PrepareConfig) -> None:
 
 
 class _SequenceGeometry:
-    """The crop of the sequence's frames and K of the resized frames, fixed by the first frame."""
+    """The crop of the sequence's frames, K of the frames as stored and of the resized frames, fixed by the
+    first frame."""
 
-    def __init__(self, config: PrepareConfig, raw_intrinsics: np.ndarray, first: np.ndarray, spec: str) -> None:
+    def __init__(self, config: PrepareConfig, first: np.ndarray, spec: str) -> None:
         height, width = first.shape[:2]
+        raw_intrinsics = camera_intrinsics(config.video, width, height)
         fx, cx, cy = raw_intrinsics[0, 0], raw_intrinsics[0, 2], raw_intrinsics[1, 2]
         if not (0 <= cx <= width and 0 <= cy <= height):
             raise DataError(f"{spec}: the principal point ({cx:g}, {cy:g}) lies outside the {width}x{height} "
@@ -101,8 +116,21 @@ class _SequenceGeometry:
         self.shape = first.shape
         self.box = plan_crop(height, width, config.img_height, config.img_width, config.video.crop,
                              config.video.crop_bottom)
+        self.raw_intrinsics = raw_intrinsics
         self.intrinsics = scale_intrinsics(self.box.intrinsics(raw_intrinsics), config.img_width / self.box.width,
                                            config.img_height / self.box.height)
+
+    def describe(self) -> str:
+        """The two K's in one line (fx, fy, cx, cy), for the log."""
+        (height, width), (raw, net) = self.shape[:2], (self.raw_intrinsics, self.intrinsics)
+        return (f"K of the {width}x{height} frames fx {raw[0, 0]:.3f} fy {raw[1, 1]:.3f} cx {raw[0, 2]:.3f} "
+                f"cy {raw[1, 2]:.3f}; of the samples fx {net[0, 0]:.3f} fy {net[1, 1]:.3f} cx {net[0, 2]:.3f} "
+                f"cy {net[1, 2]:.3f}")
+
+    def record(self) -> dict[str, object]:
+        """camera.json: both K's (row by row) and the crop, so the prepared data say where K came from."""
+        return {"frame_size": [self.shape[1], self.shape[0]], "intrinsics": self.raw_intrinsics.tolist(),
+                "crop": asdict(self.box), "sample_intrinsics": self.intrinsics.tolist()}
 
     def resized(self, config: PrepareConfig, frame: np.ndarray, name: str, spec: str) -> np.ndarray:
         if frame.shape != self.shape:
@@ -117,7 +145,6 @@ def prepare_video(config: PrepareConfig, mask_source: InstanceMaskSource | None 
     <dump_root>/<sequence_name>/, then train.txt / val.txt of the whole dump_root (mask_source, mask_rcnn: as
     prepare_dataset's)."""
     _check_options(config)
-    raw_intrinsics = camera_intrinsics(config.video)
     source = open_frame_source(config.dataset_dir)
     sequence = config.video.sequence_name or source.name
     if mask_source is None:
@@ -131,7 +158,9 @@ def prepare_video(config: PrepareConfig, mask_source: InstanceMaskSource | None 
         progress.update()
         if index % config.video.frame_step:
             continue
-        geometry = geometry or _SequenceGeometry(config, raw_intrinsics, frame, source.spec)
+        if geometry is None:
+            geometry = _SequenceGeometry(config, frame, source.spec)
+            _record_camera(folder, geometry, config.video, progress.stream)
         resized = geometry.resized(config, frame, name, source.spec)
         if not static.keep(resized):
             continue
@@ -157,6 +186,15 @@ def prepare_video(config: PrepareConfig, mask_source: InstanceMaskSource | None 
           f"min_flow {config.video.min_flow} px); {written} samples written, {planned - written} already done; "
           f"train.txt {num_train}, val.txt {num_val}", file=progress.stream, flush=True)
     return PrepareResult(planned, planned, written, planned - written, True, num_train, num_val)
+
+
+def _record_camera(folder: Path, geometry: _SequenceGeometry, options: VideoOptions, stream: TextIO) -> None:
+    """Prints the K's and writes <folder>/camera.json (with how K was given; a rerun writes it again)."""
+    given = ({"hfov_deg": options.hfov_deg} if options.hfov_deg is not None
+             else {"calib_file": options.calib_file, "calib_name": options.calib_name} if options.calib_file
+             else {"fx_fy_cx_cy": list(options.intrinsics)})
+    atomic_write_text(folder / "camera.json", json.dumps({"given": given, **geometry.record()}, indent=1))
+    print(f"prepare: {folder.name}: {geometry.describe()}", file=stream, flush=True)
 
 
 def _frame_path(source: FrameSource, index: int) -> Path:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 
 from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.settings import check_settings, setting
 
 KITTI_WIDTH = 1242
 KITTI_HEIGHT = 375
@@ -20,38 +22,29 @@ class SyntheticConfig:
     (Eigen-style test list, test scenes, odometry test sequences). Speeds are metres per frame at 10 Hz.
     """
 
-    num_drives: int = 3
-    num_frames: int = 40
-    width: int = KITTI_WIDTH
-    height: int = KITTI_HEIGHT
-    seed: int = 0
-    num_test_drives: int = 1
+    num_drives: int = setting(3, "Number of drives.", low=1)
+    num_frames: int = setting(40, "Frames per drive (10 Hz).", low=3)
+    width: int = setting(KITTI_WIDTH, "Image width (KITTI: 1242).", low=16)
+    height: int = setting(KITTI_HEIGHT, "Image height (KITTI: 375).", low=16)
+    seed: int = setting(0, "Random seed: same seed and flags give identical bytes.", low=0, high=2**32 - 1)
+    num_test_drives: int = setting(1, "The last N drives are held out (Eigen test list, odometry test).", low=0)
     date: str = "1970_01_01"
-    min_speed: float = 0.5
-    max_speed: float = 1.5
-    stop_probability: float = 0.5
-    lidar_azimuth_step_deg: float | None = None  # None: 0.16 deg at 1242 px wide, coarser for smaller images
-    test_frame_margin: int = 1
+    min_speed: float = setting(0.5, "Slowest cruise speed, metres per frame.", low=0.0, high=3.0, low_open=True)
+    max_speed: float = setting(1.5, "Fastest cruise speed, metres per frame.", low=0.0, high=3.0, low_open=True)
+    stop_probability: float = setting(0.5, "Chance that a drive has a stop (drive 1 always has one).", low=0.0,
+                                      high=1.0)
+    # None: 0.16 deg at 1242 px wide, coarser for smaller images
+    lidar_azimuth_step_deg: float | None = setting(None, "Lidar azimuth step, degrees.", low=0.01, high=5.0)
+    test_frame_margin: int = setting(1, "Frames kept clear at each end of a test drive (3-frame snippets).", low=1)
 
     def __post_init__(self) -> None:
+        check_settings(self)
         problems = []
-        if self.num_drives < 1:
-            problems.append(f"num_drives={self.num_drives} must be >= 1")
-        if not 0 <= self.num_test_drives <= self.num_drives:
+        if self.num_test_drives > self.num_drives:
             problems.append(f"num_test_drives={self.num_test_drives} must be in [0, num_drives={self.num_drives}]")
-        if self.num_frames < 3:
-            problems.append(f"num_frames={self.num_frames} must be >= 3 (a 3-frame snippet)")
-        if self.width < 16 or self.height < 16:
-            problems.append(f"width x height = {self.width} x {self.height} must be at least 16 x 16")
-        if not 0 < self.min_speed <= self.max_speed <= 3.0:
+        if self.min_speed > self.max_speed:
             problems.append(f"min_speed={self.min_speed}, max_speed={self.max_speed} (m/frame) must satisfy "
                             "0 < min_speed <= max_speed <= 3")
-        if not 0.0 <= self.stop_probability <= 1.0:
-            problems.append(f"stop_probability={self.stop_probability} must be in [0, 1]")
-        if self.lidar_azimuth_step_deg is not None and not 0.01 <= self.lidar_azimuth_step_deg <= 5.0:
-            problems.append(f"lidar_azimuth_step_deg={self.lidar_azimuth_step_deg} must be in [0.01, 5]")
-        if self.test_frame_margin < 1:
-            problems.append(f"test_frame_margin={self.test_frame_margin} must be >= 1 (3-frame snippets)")
         parts = self.date.split("_")
         if len(parts) != 3 or [len(p) for p in parts] != [4, 2, 2] or not all(p.isdigit() for p in parts):
             problems.append(f"date={self.date!r} must look like YYYY_MM_DD")
@@ -77,3 +70,15 @@ class SyntheticConfig:
         if unknown:
             raise ConfigError(f"SyntheticConfig: unknown keys {unknown}")
         return cls(**values)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """What sfm-render-synthetic does: render `config` into `output_dir` with `num_workers` processes."""
+
+    output_dir: str = setting(help="Folder to render into (created; resumes a render of the same config).")
+    num_workers: int = setting(os.cpu_count() or 1, "Rendering processes.", low=1)
+    config: SyntheticConfig = field(default_factory=SyntheticConfig)
+
+    def __post_init__(self) -> None:
+        check_settings(self)

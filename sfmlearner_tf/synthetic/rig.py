@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sfmlearner_tf.ops.rotations import axis_rotations
 from sfmlearner_tf.prep import kitti_io
 from sfmlearner_tf.synthetic.config import KITTI_HEIGHT, KITTI_WIDTH
 
@@ -43,11 +44,9 @@ def _fmt(values: np.ndarray | tuple[float, ...]) -> str:
     return " ".join(f"{v:e}" for v in np.asarray(values, dtype=np.float64).ravel())
 
 
-def _small_rotation(rx: float, ry: float, rz: float) -> np.ndarray:
-    cx, sx, cy, sy, cz, sz = np.cos(rx), np.sin(rx), np.cos(ry), np.sin(ry), np.cos(rz), np.sin(rz)
-    rot_x = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
-    rot_y = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    rot_z = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+def _rotation_zyx(rx: float, ry: float, rz: float) -> np.ndarray:
+    """Rz . Ry . Rx: the small per-camera rectifying rotations of the synthetic calibration."""
+    rot_x, rot_y, rot_z = axis_rotations(rx, ry, rz)
     return rot_z @ rot_y @ rot_x
 
 
@@ -69,7 +68,7 @@ def cam_to_cam_text(width: int, height: int) -> str:
     unrect_scale = np.diag([width / KITTI_WIDTH, height / KITTI_HEIGHT, 1.0])
     lines = [f"calib_time: {CALIB_TIME}", f"corner_dist: {9.95e-02:e}"]
     for cam, offset in rectified_offsets().items():
-        r_rect = _small_rotation(1.1e-3 * cam, -0.7e-3 * cam, 0.4e-3 * cam) @ KITTI_R_RECT_00
+        r_rect = _rotation_zyx(1.1e-3 * cam, -0.7e-3 * cam, 0.4e-3 * cam) @ KITTI_R_RECT_00
         rotation = np.round(np.linalg.solve(r_rect, KITTI_R_RECT_00), 12)
         translation = np.linalg.solve(r_rect, offset)
         focal = 9.8e02 + 5 * cam

@@ -1,2 +1,2 @@
 """Orchestration: jobs that wire the libraries together (the demo, sfm-eval's evaluation, preparation with
-Mask R-CNN). Imports the rest; imported by programs and flags only."""
+Mask R-CNN, sfm-export's export). Imports the rest; imported by programs and flags only."""

@@ -15,15 +15,15 @@ import keras
 import tensorflow as tf
 
 from sfmlearner_tf.errors import ConfigError
-from sfmlearner_tf.evaluation.depth_metrics import SUMMARY_METRICS, format_labelled_table
+from sfmlearner_tf.evaluation.boundary_eval import BOUNDARY_KEYS
+from sfmlearner_tf.evaluation.depth_metrics import format_labelled_table
 from sfmlearner_tf.io_utils import atomic_write_text
 from sfmlearner_tf.run_record import training_record, write_run_record
+from sfmlearner_tf.settings import check_settings, setting
 from sfmlearner_tf.synthetic.config import SyntheticConfig
+from sfmlearner_tf.tasks.scored_runs import depth_net_of, score_depth
 from sfmlearner_tf.training.config import TrainConfig
 from sfmlearner_tf.training.recipes import RECIPES
-
-BOUNDARY_KEYS = ("dbe_acc", "dbe_comp", "edge_sharpness")
-
 
 # The demo's training run (paths aside: they follow work_dir). flags/presets/cpu_demo.cfg gives the same run.
 DEMO_RUN = TrainConfig.from_settings(
@@ -52,27 +52,25 @@ class DemoConfig:
     original's.
     """
 
-    work_dir: str = "./sfm_demo"
-    num_drives: int = 11
-    num_test_drives: int = 3
-    num_frames: int = 40
-    render_width: int = 416
-    render_height: int = 128
-    data_seed: int = 8964
-    curve_every: int = 0
-    recipe: str = "improved"
+    work_dir: str = setting("./sfm_demo", "Synthetic data, prepared samples, checkpoints and results.")
+    num_drives: int = setting(11, "Synthetic drives, num_test_drives of them held out.", low=2)
+    num_test_drives: int = setting(3, "Held-out drives the depth is evaluated on.", low=1)
+    num_frames: int = setting(40, "Frames per synthetic drive.", low=3)
+    render_width: int = setting(416, "Width the drives are rendered at.", low=16)
+    render_height: int = setting(128, "Height the drives are rendered at.", low=16)
+    data_seed: int = setting(8964, "Seed of the rendered drives.", low=0, high=2**32 - 1)
+    curve_every: int = setting(0, "Evaluate the held-out drives every N steps (0: only before and after training).",
+                               low=0)
+    recipe: str = setting("improved", "Training recipe: faithful (the original's), port (SfmLearner-Pytorch's four "
+                          "differences) or improved (flags/presets/improved.cfg).", choices=tuple(RECIPES))
     run: TrainConfig = DEMO_RUN
 
     def __post_init__(self) -> None:
-        if not 1 <= self.num_test_drives < self.num_drives:
+        check_settings(self)
+        if self.num_test_drives >= self.num_drives:
             raise ConfigError(f"DemoConfig: num_test_drives={self.num_test_drives} must be in "
                               f"[1, num_drives={self.num_drives}) (the rest are trained on)",
                               fields=("num_test_drives", "num_drives"))
-        if self.curve_every < 0:
-            raise ConfigError(f"DemoConfig: curve_every={self.curve_every} must be >= 0", fields=("curve_every",))
-        if self.recipe not in RECIPES:
-            raise ConfigError(f"DemoConfig: recipe={self.recipe!r} must be one of {', '.join(RECIPES)}",
-                              fields=("recipe",))
         self.synthetic()  # its own rules on the drives
 
     def synthetic(self) -> SyntheticConfig:
@@ -138,28 +136,13 @@ def prepare_demo_data(config: DemoConfig) -> None:
 def evaluate_held_out(config: DemoConfig, depth_net: object, baselines: bool = False) -> dict:
     """Median-scaled depth metrics and boundary errors of `depth_net` on the held-out drives (and, with
     `baselines`, the priors' metrics)."""
-    from sfmlearner_tf.evaluation import DepthEvalConfig, evaluate_depth
+    from sfmlearner_tf.evaluation import DepthEvalConfig
 
     eval_config = DepthEvalConfig(dataset_dir=str(Path(config.work_dir) / "synthetic" / "kitti_raw"),
                                   img_height=config.img_height, img_width=config.img_width,
                                   gt_cache_dir=str(Path(config.work_dir) / "gt_cache"), baselines=baselines,
                                   progress_every_s=float("inf"))
-    result = evaluate_depth(eval_config, depth_net=depth_net)
-    scores = {name: float(result["metrics"][name]) for name in SUMMARY_METRICS}
-    scores.update({key: float(value) for key, value in (result.get("boundary") or {}).items() if key in BOUNDARY_KEYS})
-    out = {"metrics": scores, "num_images": result["num_images"]}
-    if baselines:
-        out["baselines"] = result["baselines"]
-    return out
-
-
-def _checkpoint_depth_net(prefix: str) -> object:
-    from sfmlearner_tf.models import DispNet
-    from sfmlearner_tf.models.tf1_checkpoint import restore_models
-
-    net = DispNet().ensure_built()
-    restore_models(prefix, depth_net=net)
-    return net
+    return score_depth(eval_config, depth_net, with_baselines=baselines)
 
 
 def write_demo_figures(config: DemoConfig, depth_nets: dict[str, object], curve: list[dict]) -> dict[str, str]:
@@ -222,7 +205,7 @@ def run_demo(config: DemoConfig) -> dict:
         return {"stopped_by": "signal", "signum": result.signum, "steps": result.step,
                 "checkpoint": result.checkpoint}
     train_s = time.monotonic() - train_started
-    trained = _checkpoint_depth_net(result.checkpoint)
+    trained = depth_net_of(result.checkpoint)
     after = evaluate_held_out(config, trained)
     curve.append({"step": result.step, "metrics": after["metrics"]})
     figures = write_demo_figures(config, {"before": initial, "after": trained}, curve)

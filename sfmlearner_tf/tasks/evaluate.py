@@ -5,6 +5,7 @@ print the table with a legend naming the checkpoints actually read.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -28,10 +29,39 @@ from sfmlearner_tf.evaluation.depth_gt import SparseDepth
 from sfmlearner_tf.evaluation.depth_metrics import format_metrics_table, score_depths
 from sfmlearner_tf.evaluation.depth_predict import load_resized_image
 from sfmlearner_tf.evaluation.figures import write_comparison_figures
+from sfmlearner_tf.evaluation.odometry_leak import training_overlap
 from sfmlearner_tf.evaluation.pose_eval import PoseEvalConfig, evaluate_pose
 from sfmlearner_tf.evaluation.prediction_file import check_prediction_shapes, load_prediction_file
 from sfmlearner_tf.io_utils import atomic_save_npy
+from sfmlearner_tf.models import DISP_NET_MULTIPLE
 from sfmlearner_tf.models.restore import restore_depth_net, restore_pose_net
+from sfmlearner_tf.run_record import find_run_record
+from sfmlearner_tf.settings import PROGRESS_EVERY, check_settings, setting
+from sfmlearner_tf.training.provenance import read_run_config
+
+SPLITS = ("eigen", "odometry")
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """The settings sfm-eval shares between its splits; the rest are DepthEvalConfig's (eigen) or PoseEvalConfig's
+    (odometry). The sizes (and the pose snippet length, precision) default to the checkpoint's run record."""
+
+    dataset_dir: str = setting(help="KITTI raw root (eigen) or KITTI odometry root (odometry).")
+    output_dir: str = setting(help="Where results (JSON, predictions, snippets, exports, figures) go.")
+    split: str = setting("eigen", "eigen: depth on the Eigen test list; odometry: pose ATE.", choices=SPLITS)
+    ckpt_file: str | None = setting(None, "Checkpoint: Zhou et al.'s TF1 prefix (model-190532), one of ours, or a "
+                                    "folder of ours (the latest is used).")
+    img_height: int = setting(128, "Network input height (default: the checkpoint's run record, else 128).",
+                              multiple_of=DISP_NET_MULTIPLE)
+    img_width: int = setting(416, "Network input width (default: the checkpoint's run record, else 416).",
+                             multiple_of=DISP_NET_MULTIPLE)
+    batch_size: int | None = setting(None, "Inference batch (default: 4 for eigen, 1 for odometry, as the "
+                                     "original).", low=1)
+    progress_every_s: float = setting(10.0, "Seconds between progress lines (inf: none).", rule=PROGRESS_EVERY)
+
+    def __post_init__(self) -> None:
+        check_settings(self)
 
 
 def evaluate(config: DepthEvalConfig | PoseEvalConfig) -> dict:
@@ -110,6 +140,18 @@ def _depth_table(config: DepthEvalConfig, result: dict) -> str:
 
 
 def evaluate_pose_run(config: PoseEvalConfig) -> dict:
-    """Pose evaluation of the predicted snippets in pred_dir, else of the network of ckpt_file."""
+    """Pose evaluation of the predicted snippets in pred_dir, else of the network of ckpt_file; with a checkpoint
+    a warning ends the table when its training list holds the evaluated sequence's drive."""
     restore = partial(restore_pose_net, config.ckpt_file, config.seq_length - 1) if config.ckpt_file else None
-    return evaluate_pose(config, restore_net=restore)
+    overlap = _training_overlap(config.ckpt_file, config.dataset_dir, config.test_seq)
+    return evaluate_pose(config, restore_net=restore, notes=[overlap] if overlap else [])
+
+
+def _training_overlap(checkpoint: str | None, odom_dir: str, sequence: int) -> str | None:
+    """The train/test overlap line (evaluation/odometry_leak.py) for the training data set named by the
+    run_config.json beside the checkpoint's run record; None without one."""
+    record = find_run_record(checkpoint) if checkpoint else None
+    saved = read_run_config(record.parent) if record is not None else None
+    data = saved.get("data") if saved else None
+    dataset_dir = data.get("dataset_dir") if isinstance(data, dict) else None
+    return training_overlap(dataset_dir, odom_dir, sequence) if dataset_dir else None

@@ -1,6 +1,7 @@
 """Training checkpoints: `latest/model.latest-<step>` (the full state: both nets, Adam, step, RNG) every
 save_latest_freq steps and `model-<step>` at each epoch end (by default only what fine-tuning and evaluation
-need: both nets, the step and the RNG, a third of the size), plus initialisation from ours or TF1 ones.
+need: both nets, the step and the RNG, a third of the size), `best/model.best-<step>` (models only) whenever the
+validation loss reaches a new low (see best.py), plus initialisation from ours or TF1 ones.
 
 Faults: tf.train.CheckpointManager writes the data files first (through a `<prefix>_temp/` folder) and then
 replaces its small `checkpoint` state file atomically, so a run killed while saving still lists the previous
@@ -35,8 +36,10 @@ from sfmlearner_tf.models.tf1_checkpoint import (
 logger = logging.getLogger(__name__)
 
 LATEST_SUBDIR = "latest"
+BEST_SUBDIR = "best"
 EPOCH_NAME = "model"
 LATEST_NAME = "model.latest"
+BEST_NAME = "model.best"
 _STEP_SUFFIX = re.compile(r"-(\d+)$")
 
 
@@ -87,8 +90,9 @@ class Restored:
 
 
 class TrainCheckpoints:
-    """Two CheckpointManagers: `<dir>/model-<step>` per epoch (the newest `max_to_keep` kept, as the original's
-    Saver; models only unless `full_epochs`) and `<dir>/latest/model.latest-<step>` (full, the newest only).
+    """Three CheckpointManagers: `<dir>/model-<step>` per epoch (the newest `max_to_keep` kept, as the original's
+    Saver; models only unless `full_epochs`), `<dir>/latest/model.latest-<step>` (full, the newest only) and
+    `<dir>/best/model.best-<step>` (models only, one kept; never listed, so a resume does not read it).
 
     With `write_directory` (a non-chief worker of a multi-worker run, which must take part in every save), saves
     go there and are removed at once; checkpoints are listed and restored from `directory`, the chief's."""
@@ -100,14 +104,17 @@ class TrainCheckpoints:
         self.directory = directory
         self.full_epochs = full_epochs
         self.write_directory = write_directory
-        self.epochs, self.latest = self._managers(directory, max_to_keep)
-        self._writers = self._managers(write_directory, 1) if write_directory else (self.epochs, self.latest)
+        self.epochs, self.latest, self.best = self._managers(directory, max_to_keep)
+        self._writers = self._managers(write_directory, 1) if write_directory else (self.epochs, self.latest,
+                                                                                      self.best)
 
     def _managers(self, directory: str, max_to_keep: int) -> tuple[tf.train.CheckpointManager, ...]:
         epochs = self.checkpoint if self.full_epochs else self.models_checkpoint
         return (tf.train.CheckpointManager(epochs, directory, max_to_keep=max_to_keep, checkpoint_name=EPOCH_NAME),
                 tf.train.CheckpointManager(self.checkpoint, os.path.join(directory, LATEST_SUBDIR), max_to_keep=1,
-                                           checkpoint_name=LATEST_NAME))
+                                           checkpoint_name=LATEST_NAME),
+                tf.train.CheckpointManager(self.models_checkpoint, os.path.join(directory, BEST_SUBDIR),
+                                           max_to_keep=1, checkpoint_name=BEST_NAME))
 
     def save_latest(self, step: int) -> str:
         """Saves the full state as the rolling latest checkpoint."""
@@ -120,6 +127,11 @@ class TrainCheckpoints:
         if not self.full_epochs:
             self._save(self._writers[1], LATEST_NAME, step)
         return path
+
+    def save_best(self, step: int) -> str:
+        """Saves the models (both nets, step, RNG: what inference and fine-tuning read) as `best/`'s only
+        checkpoint, replacing the previous best."""
+        return self._save(self._writers[2], BEST_NAME, step)
 
     def _save(self, manager: tf.train.CheckpointManager, name: str, step: int) -> str:
         """One save; when it fails (disk full, folder gone read-only) its partial files are removed at once and
@@ -139,10 +151,11 @@ class TrainCheckpoints:
         return os.path.join(self.directory, os.path.relpath(path, self.write_directory))
 
     def clean_unfinished(self) -> list[str]:
-        """Removes what saves that did not finish (kill -9, a full disk) left in both folders; see
+        """Removes what saves that did not finish (kill -9, a full disk) left in the three folders; see
         `_remove_unfinished`. Returns the removed paths."""
         return [*_remove_unfinished(Path(self.epochs.directory), EPOCH_NAME),
-                *_remove_unfinished(Path(self.latest.directory), LATEST_NAME)]
+                *_remove_unfinished(Path(self.latest.directory), LATEST_NAME),
+                *_remove_unfinished(Path(self.best.directory), BEST_NAME)]
 
     def listed(self) -> list[str]:
         """Every checkpoint the state files list, newest first; at equal steps the full `latest` one first."""

@@ -14,11 +14,13 @@ in NOT_SETTABLE with the reason.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sfmlearner_tf.data.pipeline import PipelineConfig
 from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.losses import LossConfig
+from sfmlearner_tf.settings import PROGRESS_EVERY, check_settings, setting
 
 STRATEGIES = ("default", "mirrored", "multi_worker_mirrored")
 
@@ -28,40 +30,29 @@ class OptimizerConfig:
     """Adam as the original's tf.compat.v1.train.AdamOptimizer(learning_rate, beta1), plus an optional L2 on the
     conv kernels (0 = faithful). `restart`: with an initial checkpoint, start Adam fresh (never on a resume)."""
 
-    learning_rate: float = 0.0002
-    beta1: float = 0.9
-    beta2: float = 0.999
-    epsilon: float = 1e-8
-    weight_decay: float = 0.0
-    restart: bool = False
+    learning_rate: float = setting(0.0002, "Adam learning rate.", low=0.0, low_open=True)
+    beta1: float = setting(0.9, "Adam beta1.", low=0.0, high=1.0, high_open=True)
+    beta2: float = setting(0.999, "Adam beta2.", low=0.0, high=1.0, high_open=True)
+    epsilon: float = setting(1e-8, "Adam epsilon (the original's 1e-8; Keras' default is 1e-7).", low=0.0,
+                             low_open=True)
+    weight_decay: float = setting(0.0, "L2 on conv kernels, sum(w^2)/2 (0 = faithful: the original's l2 0.05 is "
+                                  "never applied).", low=0.0)
+    restart: bool = setting(False, "With init_checkpoint_file: start Adam fresh (the paper's *); never on a resume.")
 
     def __post_init__(self) -> None:
-        if self.learning_rate <= 0:
-            _invalid("OptimizerConfig", "learning_rate", f"must be > 0, got {self.learning_rate}")
-        for name in ("beta1", "beta2"):
-            if not 0 <= getattr(self, name) < 1:
-                _invalid("OptimizerConfig", name, f"must be in [0, 1), got {getattr(self, name)}")
-        if self.epsilon <= 0:
-            _invalid("OptimizerConfig", "epsilon", f"must be > 0, got {self.epsilon}")
-        if self.weight_decay < 0:
-            _invalid("OptimizerConfig", "weight_decay", f"must be >= 0, got {self.weight_decay}")
+        check_settings(self)
 
 
 @dataclass(frozen=True)
 class DistributionConfig:
     """Where and how the step runs: a tf.distribute strategy, mixed precision, XLA compilation."""
 
-    strategy: str = "default"
-    mixed_precision: bool = False
-    jit_compile: bool = False
+    strategy: str = setting("default", "tf.distribute strategy.", choices=STRATEGIES)
+    mixed_precision: bool = setting(False, "Mixed precision: mixed_float16 on a GPU, mixed_bfloat16 on a CPU.")
+    jit_compile: bool = setting(False, "XLA-compile the forward and backward pass.")
 
     def __post_init__(self) -> None:
-        if self.strategy not in STRATEGIES:
-            _invalid("DistributionConfig", "strategy", f"must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
-
-
-def _invalid(owner: str, name: str, problem: str) -> None:
-    raise ConfigError(f"{owner}.{name} {problem}", fields=(name,))
+        check_settings(self)
 
 
 @dataclass(frozen=True)
@@ -72,24 +63,33 @@ class TrainConfig:
     default 200000 runs 199,999 steps; `include_last_step=True` runs exactly `max_steps` steps.
     `data.batch_size` is the global batch (split over replicas by a distribution strategy). Epoch checkpoints hold
     the models only (what fine-tuning and evaluation read) unless `full_epoch_checkpoints`; `latest` is always
-    full. `val_batches` batches of the data set's val.txt are scored every summary_freq steps (0 = off).
+    full. `val_batches` batches of the data set's val.txt are scored every summary_freq steps (0 = off);
+    `keep_best` saves the models of each new lowest score to `best/` (training numbers are the same either way).
     `allow_config_change` lets a resume go on with settings that differ from the saved run's.
     `data.with_boundary` follows `loss.with_boundary` (the panel is read iff the boundary loss is on).
     """
 
-    checkpoint_dir: str = "./checkpoints/"
-    init_checkpoint_file: str | None = None
-    max_steps: int = 200000
-    include_last_step: bool = False
-    summary_freq: int = 100
-    save_latest_freq: int = 5000
-    continue_train: bool = False
-    allow_config_change: bool = False
-    max_checkpoints_to_keep: int = 10
-    full_epoch_checkpoints: bool = False
-    seed: int = 8964
-    val_batches: int = 4
-    progress_every_s: float = 10.0
+    checkpoint_dir: str = setting("./checkpoints/", "Checkpoints, TensorBoard events and run_config.json go here.")
+    init_checkpoint_file: str | None = setting(None, "Start from this checkpoint: ours, or Zhou et al.'s TF1 "
+                                               "model-190532 / model-100280.")
+    max_steps: int = setting(200000, "As the original: steps 1..max_steps-1 are run (199,999 for 200000).", low=1)
+    include_last_step: bool = setting(False, "Run exactly max_steps steps (fixes the original's range(1, "
+                                      "max_steps)).")
+    summary_freq: int = setting(100, "TensorBoard summaries (and the validation loss) every N steps.", low=1)
+    save_latest_freq: int = setting(5000, "Save the latest checkpoint every N steps.", low=1)
+    continue_train: bool = setting(False, "Resume from the newest checkpoint in checkpoint_dir (weights, Adam, step, "
+                                   "RNG); without one, start as if not set.")
+    allow_config_change: bool = setting(False, "On --continue_train, go on although settings that change what is "
+                                        "trained differ from the saved run_config.json (they are listed).")
+    max_checkpoints_to_keep: int = setting(10, "Epoch checkpoints kept (0: none, only the latest).", low=0)
+    full_epoch_checkpoints: bool = setting(False, "Epoch checkpoints keep Adam's state too (3x the size); latest/ "
+                                           "always does.")
+    keep_best: bool = setting(True, "Save the models of each new lowest validation loss to checkpoint_dir/best/ "
+                              "(one kept; training numbers are the same either way).")
+    seed: int = setting(8964, "Seed of TF, numpy, random and the trainer's RNG.", low=0, high=2**31 - 1)
+    val_batches: int = setting(4, "Batches of val.txt scored (photometric loss) every summary_freq steps (0 = off).",
+                               low=0)
+    progress_every_s: float = setting(10.0, "Seconds between progress lines (inf: none).", rule=PROGRESS_EVERY)
     loss: LossConfig = field(default_factory=LossConfig)
     data: PipelineConfig = field(default_factory=PipelineConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
@@ -111,14 +111,15 @@ class TrainConfig:
         return cls().replace(**settings)
 
     def setting(self, name: str) -> object:
-        """The value of a setting (a name of SETTING_PATHS)."""
+        """The value of a setting (a name of SETTING_PATHS, or its dotted path)."""
         value: object = self
         for part in _path(name).split("."):
             value = getattr(value, part)
         return value
 
     def replace(self, **settings: object) -> TrainConfig:
-        """A copy with some settings (names of SETTING_PATHS) changed; each changed config is validated once.
+        """A copy with some settings (names of SETTING_PATHS, or their dotted paths) changed; each changed config
+        is validated once.
         A ConfigError names the offending fields by their dotted paths."""
         top: dict[str, object] = {}
         nested: dict[str, dict[str, object]] = {}
@@ -148,13 +149,8 @@ class TrainConfig:
     def _validate(self) -> None:
         from sfmlearner_tf.models import required_multiple
 
+        check_settings(self)
         problems: list[tuple[str, str]] = []
-        for name in ("max_steps", "summary_freq", "save_latest_freq"):
-            if getattr(self, name) < 1:
-                problems.append((name, f"must be >= 1, got {getattr(self, name)}"))
-        for name in ("max_checkpoints_to_keep", "val_batches", "progress_every_s"):
-            if getattr(self, name) < 0:
-                problems.append((name, f"must be >= 0, got {getattr(self, name)}"))
         multiple = required_multiple(self.loss.do_exp)
         for name in ("img_height", "img_width"):
             value = getattr(self.data, name)
@@ -225,6 +221,7 @@ RESUMABLE_CHANGES: dict[str, str] = {
     "save_latest_freq": "saving",
     "max_checkpoints_to_keep": "saving",
     "full_epoch_checkpoints": "saving",
+    "keep_best": "saving",
     "progress_every_s": "logging",
     "val_batches": "logging",
     "learning_rate": "the run's rate wins over Adam's restored one",
@@ -241,7 +238,41 @@ RESUMABLE_CHANGES: dict[str, str] = {
 
 
 def _path(name: str) -> str:
-    try:
+    """The dotted field path of a setting, named by its flag name or by that path itself."""
+    if name in SETTING_PATHS:
         return SETTING_PATHS[name]
-    except KeyError:
-        raise ConfigError(f"TrainConfig: unknown setting {name!r}") from None
+    if name in _SETTABLE_PATHS:
+        return name
+    raise ConfigError(f"TrainConfig: unknown setting {name!r}")
+
+
+_SETTABLE_PATHS = frozenset(SETTING_PATHS.values())
+
+
+def parse_overrides(config: TrainConfig, assignments: Sequence[str]) -> dict[str, object]:
+    """`path=value` assignments by dotted field path (e.g. "loss.smooth_weight=0.75", Model Garden's
+    params_override style) -> {path: value}, each value read as the type of the setting's current value
+    (true/false for booleans, "none" for an unset optional string)."""
+    settings: dict[str, object] = {}
+    for assignment in assignments:
+        path, sep, text = assignment.partition("=")
+        if not sep or path not in _SETTABLE_PATHS:
+            raise ConfigError(f"override {assignment!r}: expected path=value with a settable path, e.g. "
+                              "loss.smooth_weight=0.75", fields=("override",))
+        current = config.setting(path)
+        try:
+            settings[path] = _read_as(text, current)
+        except ValueError:
+            raise ConfigError(f"override {assignment!r}: {text!r} cannot be read as {type(current).__name__}",
+                              fields=("override",)) from None
+    return settings
+
+
+def _read_as(text: str, like: object) -> object:
+    if isinstance(like, bool):
+        if text.lower() not in ("true", "false"):
+            raise ValueError(text)
+        return text.lower() == "true"
+    if isinstance(like, (int, float)):
+        return type(like)(text)
+    return None if text.lower() == "none" else text

@@ -1,4 +1,5 @@
-"""train(config): the training loop around TrainStep, with checkpoints, resume, summaries and progress lines."""
+"""train(config): the training loop around TrainStep, with checkpoints, resume, summaries, the validation loss and
+its best checkpoint, collapse warnings and progress lines."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sfmlearner_tf.models import DispNet, PoseExpNet
 from sfmlearner_tf.ops.precision import DtypePolicy, needs_loss_scaling, precision_policy
 from sfmlearner_tf.progress import ProgressReporter
 from sfmlearner_tf.run_record import training_record, write_run_record
+from sfmlearner_tf.training.best import BestKeeper, BestSoFar, start_best
 from sfmlearner_tf.training.checkpoints import (
     TrainCheckpoints,
     ensure_checkpoint_folders,
@@ -26,16 +28,18 @@ from sfmlearner_tf.training.checkpoints import (
 from sfmlearner_tf.training.config import TrainConfig
 from sfmlearner_tf.training.distribute import check_global_batch, is_chief, make_strategy, worker_scratch_dir
 from sfmlearner_tf.training.guards import GracefulStop, check_finite
+from sfmlearner_tf.training.health import CollapseWatch
 from sfmlearner_tf.training.provenance import check_resume, write_run_config
 from sfmlearner_tf.training.step import SCALAR_KEYS, TrainStep, make_optimizer
 from sfmlearner_tf.training.summaries import write_scalar, write_step_summaries
-from sfmlearner_tf.training.validation import load_validation
+from sfmlearner_tf.training.validation import ValidationLoss, load_validation
 
 
 @dataclass(frozen=True)
 class TrainResult:
     """How a run ended: `stopped_by` is "done" or "signal" (then `signum` is set); `step` is the last finished
-    step, `checkpoint` the newest checkpoint written, `losses` the last step's scalars."""
+    step, `checkpoint` the newest checkpoint written, `losses` the last step's scalars, `best` the best step by
+    validation loss so far (in best/), `warnings` the collapse warnings reported."""
 
     step: int
     stopped_by: str
@@ -43,6 +47,8 @@ class TrainResult:
     losses: dict[str, float] = field(default_factory=dict)
     steps_per_second: float = 0.0
     signum: int | None = None
+    best: BestSoFar | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -120,30 +126,84 @@ def _format_losses(values: dict[str, float], val_pixel: float | None) -> str:
     return text if val_pixel is None else f"{text} val_pixel {val_pixel:.4f}"
 
 
+def _score_validation(validation: ValidationLoss, state: TrainState, step: int, writer: tf.summary.SummaryWriter,
+                      best: BestKeeper | None, stop: GracefulStop) -> float:
+    """The validation loss at `step`, written to TensorBoard; a new lowest one saves the models to best/."""
+    val_pixel = validation(state.depth_net, state.pose_exp_net)
+    with writer.as_default():
+        write_scalar("val/pixel", val_pixel, step)
+    writer.flush()
+    if best is not None:
+        with stop.saving():
+            best.offer(step, val_pixel)
+    return val_pixel
+
+
 def _check_dataset_dir(config: TrainConfig) -> None:
     if config.data.source == "folder" and not config.data.dataset_dir:
         raise ConfigError("dataset_dir is empty: point it at a folder of prepared samples (train.txt)")
 
 
 def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per_epoch: int | None = None,
-          log: bool = True, on_step: Callable[[int, TrainState], None] | None = None) -> TrainResult:
+          log: bool = True, on_step: Callable[[int, TrainState], None] | None = None,
+          validation: ValidationLoss | None = None) -> TrainResult:
     """Trains DispNet and PoseExpNet jointly for steps (start + 1) .. config.last_step.
 
     Reads the prepared samples of config.data (or `dataset`, a repeating tf.data.Dataset of batches in the
     pipeline's format, with its `steps_per_epoch`), and every summary_freq steps scores the validation loss on
-    the data set's val split (not with `dataset`). `on_step(step, state)`, if given, runs after every finished
-    step (e.g. to evaluate the depth net along the way). Writes TensorBoard events and checkpoints to
-    config.checkpoint_dir (checked writable first; leftovers of an unfinished save are removed), and the run's
-    configuration as run_config.json; a resume first compares it with the saved one (see provenance.py).
+    the data set's val split (with `dataset`: `validation`'s batches, if given), keeps the models of its lowest
+    value in best/ (--keep_best, see best.py) and warns once per kind when training collapses (health.py).
+    `on_step(step, state)`, if given, runs after every finished step (e.g. to evaluate the depth net along the
+    way). Writes TensorBoard events and checkpoints to config.checkpoint_dir (checked writable first; leftovers
+    of an unfinished save are removed), and the run's configuration as run_config.json; a resume first compares
+    it with the saved one (see provenance.py).
     A SIGINT/SIGTERM ends the current step, saves, and returns with stopped_by="signal"; a non-finite loss raises
     NonFiniteLossError without saving; a save that fails raises CheckpointError, the previous checkpoint intact.
     """
+    run = set_up_run(config, dataset, steps_per_epoch, validation)
+    if log:
+        print(f"train: {run.note}; steps {run.start + 1}..{config.last_step}, {run.steps_per_epoch} steps per "
+              f"epoch, global batch {config.data.batch_size} on {run.strategy.num_replicas_in_sync} replica(s)"
+              f"{run.notes}", flush=True)
+    result = StepLoop(run, log, on_step).run()
+    if log:
+        print(f"train: {result.stopped_by} at step {result.step}; checkpoint {result.checkpoint}"
+              + (f"; {run.best.describe()}" if run.best is not None else ""), flush=True)
+    return result
+
+
+@dataclass
+class PreparedRun:
+    """A run set up to train: its strategy, nets and optimizer (restored or initialised), checkpoint managers,
+    training batches, validation loss and best keeper, the first step, a note on how it started and notes on
+    its validation and best checkpoint ("; ..." each)."""
+
+    config: TrainConfig
+    strategy: tf.distribute.Strategy
+    state: TrainState
+    checkpoints: TrainCheckpoints
+    dataset: tf.data.Dataset
+    steps_per_epoch: int
+    validation: ValidationLoss | None
+    best: BestKeeper | None
+    chief: bool
+    start: int
+    note: str
+    notes: str
+
+
+def set_up_run(config: TrainConfig, dataset: tf.data.Dataset | None, steps_per_epoch: int | None,
+               validation: ValidationLoss | None) -> PreparedRun:
+    """Checks the data, builds the nets, cleans and claims the checkpoint folder, resumes or initialises, writes
+    the run's record and configuration, and opens the data (train's steps before the first training step)."""
     strategy = make_strategy(config.distribution.strategy)  # first: a multi-worker one must precede any TF op
     if dataset is None:
         _check_dataset_dir(config)
         check_dataset(config.pipeline("train", config.seed))  # fail on bad data before building the nets
     elif steps_per_epoch is None:
         raise ConfigError("train: pass steps_per_epoch together with dataset")
+    if validation is not None and dataset is None:
+        raise ConfigError("train: pass validation together with dataset (without it the val split is scored)")
     check_global_batch(config.data.batch_size, strategy)
     keras.utils.set_random_seed(config.seed)
     chief, scratch_dir = is_chief(strategy), worker_scratch_dir(config.checkpoint_dir, strategy)
@@ -154,82 +214,110 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     checkpoints = TrainCheckpoints(checkpoint, config.checkpoint_dir, max(config.max_checkpoints_to_keep, 1),
                                    config.full_epoch_checkpoints, scratch_dir)
     removed = checkpoints.clean_unfinished() if chief else []
-    start_note = restore_or_init(config, state, checkpoints)
+    resumed = checkpoints.newest() is not None  # restore_or_init resumes from it (or refuses)
+    note = restore_or_init(config, state, checkpoints)
     if removed:
         more = f" and {len(removed) - 1} more" if len(removed) > 1 else ""
-        start_note = f"removed what an unfinished save left ({removed[0]}{more}); {start_note}"
+        note = f"removed what an unfinished save left ({removed[0]}{more}); {note}"
     if chief:  # what prediction and evaluation read, and the whole configuration for the next resume
         write_run_record(config.checkpoint_dir, training_record(config))
         write_run_config(config.checkpoint_dir, config)
-    start = int(state.step.numpy())
     # A fresh draw per (re)start, so a resumed run does not replay the first batches; the RNG is checkpointed.
     data_seed = int(state.rng.uniform([], 0, 2**31 - 1, dtype=tf.int64).numpy())
-    validation, validation_note = None, ""
+    validation_note = ""
     if dataset is None:
         pipeline = config.pipeline("train", data_seed)
         dataset, steps_per_epoch = make_dataset(pipeline).repeat(), pipeline_steps_per_epoch(pipeline)
         validation, validation_note = load_validation(config)
-    train_step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, config.loss,
-                           config.optimizer.weight_decay, strategy, config.distribution.jit_compile)
-    iterator = iter(strategy.experimental_distribute_dataset(dataset))
-    writer = tf.summary.create_file_writer(config.checkpoint_dir) if chief else tf.summary.create_noop_writer()
-    # A loss-scaled (float16) run skips steps with Inf gradients by design, so only the loss is guarded there.
-    loss_scaled = isinstance(state.optimizer, keras.optimizers.LossScaleOptimizer)
-    guarded = ("total",) if loss_scaled else ("total", "grad_norm")
-    total_steps = max(config.last_step - start, 0)
-    if log:
-        print(f"train: {start_note}; steps {start + 1}..{config.last_step}, {steps_per_epoch} steps per epoch, "
-              f"global batch {config.data.batch_size} on {strategy.num_replicas_in_sync} replica(s)"
-              + (f"; {validation_note}" if validation_note else ""), flush=True)
-    progress = ProgressReporter(total_steps, "train", every_s=config.progress_every_s if log else float("inf"),
-                                unit="steps")
-    values: dict[str, float] = {}
-    val_pixel: float | None = None
-    saved_step, last_path, step = start, checkpoints.newest(), start
-    run_start = interval_start = time.monotonic()
-    interval_steps, rate = 0, 0.0
-    with GracefulStop() as stop:
-        for step in range(start + 1, config.last_step + 1):
-            try:
-                batch = next(iterator)
-            except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as error:
-                if saved_step != step - 1:  # keep the steps done so far; resume after fixing the sample
-                    with stop.saving():
-                        checkpoints.save_latest(step - 1)
-                raise DataError(f"train: a sample of the batch for step {step} cannot be read: {error.message}"
-                                ) from error
-            out = train_step(batch)
-            values = {key: float(out[key]) for key in SCALAR_KEYS}
-            check_finite(step, values, guarded, last_path)
-            state.step.assign(step)
-            interval_steps += 1
-            if step % config.summary_freq == 0:
-                now = time.monotonic()
-                rate = interval_steps / max(now - interval_start, 1e-9)
-                interval_start, interval_steps = now, 0
-                write_step_summaries(writer, step, values, float(state.optimizer.learning_rate.numpy()), rate, out)
-                if validation is not None:
-                    val_pixel = validation(state.depth_net, state.pose_exp_net)
-                    with writer.as_default():
-                        write_scalar("val/pixel", val_pixel, step)
-                    writer.flush()
-            with stop.saving():
-                if step % steps_per_epoch == 0 and config.max_checkpoints_to_keep > 0:
-                    last_path, saved_step = checkpoints.save_epoch(step), step
-                elif step % config.save_latest_freq == 0 or stop.requested:
-                    last_path, saved_step = checkpoints.save_latest(step), step
-            progress.update(1, extra=_format_losses(values, val_pixel))
-            if on_step is not None:
-                on_step(step, state)
-            if stop.requested:
-                break
-        if saved_step != step:
-            with stop.saving():
-                last_path = checkpoints.save_latest(step)
-    writer.close()
-    stopped_by = "signal" if stop.requested else "done"
-    if log:
-        print(f"train: {stopped_by} at step {step}; checkpoint {last_path}", flush=True)
-    return TrainResult(step=step, stopped_by=stopped_by, checkpoint=last_path, losses=values,
-                       steps_per_second=progress.done / max(time.monotonic() - run_start, 1e-9),
-                       signum=stop.signum)
+    best, best_note = start_best(config, checkpoints, validation, resumed, chief)
+    notes = "".join(f"; {part}" for part in (validation_note, best_note) if part)
+    return PreparedRun(config, strategy, state, checkpoints, dataset, steps_per_epoch, validation, best, chief,
+                       int(state.step.numpy()), note, notes)
+
+
+class StepLoop:
+    """The steps of a prepared run: a batch, the train step and its finiteness guard, summaries (with the
+    validation loss and the collapse watch) every summary_freq steps, checkpoints, progress, a graceful stop."""
+
+    def __init__(self, run: PreparedRun, log: bool, on_step: Callable[[int, TrainState], None] | None) -> None:
+        config, state = run.config, run.state
+        self.run_, self.config, self.state, self.on_step = run, config, state, on_step
+        self.train_step = TrainStep(state.depth_net, state.pose_exp_net, state.optimizer, config.loss,
+                                    config.optimizer.weight_decay, run.strategy, config.distribution.jit_compile)
+        self.iterator = iter(run.strategy.experimental_distribute_dataset(run.dataset))
+        self.writer = (tf.summary.create_file_writer(config.checkpoint_dir) if run.chief
+                       else tf.summary.create_noop_writer())
+        # A loss-scaled (float16) run skips steps with Inf gradients by design, so only the loss is guarded there.
+        loss_scaled = isinstance(state.optimizer, keras.optimizers.LossScaleOptimizer)
+        self.guarded = ("total",) if loss_scaled else ("total", "grad_norm")
+        self.progress = ProgressReporter(max(config.last_step - run.start, 0), "train",
+                                         every_s=config.progress_every_s if log else float("inf"), unit="steps")
+        self.values: dict[str, float] = {}
+        self.val_pixel: float | None = None
+        self.collapse = CollapseWatch()
+        self.saved_step, self.last_path = run.start, run.checkpoints.newest()
+        self.interval_start, self.interval_steps = time.monotonic(), 0
+
+    def run(self) -> TrainResult:
+        """Runs the steps to config.last_step or a stop signal; saves the last one."""
+        run_start, step = time.monotonic(), self.run_.start
+        with GracefulStop() as stop:
+            for step in range(self.run_.start + 1, self.config.last_step + 1):
+                self._step(step, stop)
+                if stop.requested:
+                    break
+            if self.saved_step != step:
+                with stop.saving():
+                    self.last_path = self.run_.checkpoints.save_latest(step)
+        self.writer.close()
+        best = self.run_.best
+        return TrainResult(step=step, stopped_by="signal" if stop.requested else "done", checkpoint=self.last_path,
+                           losses=self.values,
+                           steps_per_second=self.progress.done / max(time.monotonic() - run_start, 1e-9),
+                           signum=stop.signum, best=best.so_far if best is not None else None,
+                           warnings=tuple(self.collapse.warned))
+
+    def _step(self, step: int, stop: GracefulStop) -> None:
+        out = self.train_step(self._batch(step, stop))
+        self.values = {key: float(out[key]) for key in SCALAR_KEYS}
+        check_finite(step, self.values, self.guarded, self.last_path)
+        self.state.step.assign(step)
+        self.interval_steps += 1
+        if step % self.config.summary_freq == 0:
+            self._summaries(step, out, stop)
+        self._save(step, stop)
+        self.progress.update(1, extra=_format_losses(self.values, self.val_pixel))
+        if self.on_step is not None:
+            self.on_step(step, self.state)
+
+    def _batch(self, step: int, stop: GracefulStop) -> dict[str, tf.Tensor]:
+        """The next batch; an unreadable sample saves the steps done so far (resume after fixing it) and names it."""
+        try:
+            return next(self.iterator)
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as error:
+            if self.saved_step != step - 1:
+                with stop.saving():
+                    self.run_.checkpoints.save_latest(step - 1)
+            raise DataError(f"train: a sample of the batch for step {step} cannot be read: {error.message}"
+                            ) from error
+
+    def _summaries(self, step: int, out: dict[str, tf.Tensor], stop: GracefulStop) -> None:
+        now = time.monotonic()
+        rate = self.interval_steps / max(now - self.interval_start, 1e-9)
+        self.interval_start, self.interval_steps = now, 0
+        write_step_summaries(self.writer, step, self.values, float(self.state.optimizer.learning_rate.numpy()), rate,
+                             out)
+        self.collapse.check(step, out["disp"].numpy(), out["exp_mask"].numpy() if "exp_mask" in out else None)
+        if self.run_.validation is not None:
+            self.val_pixel = _score_validation(self.run_.validation, self.state, step, self.writer, self.run_.best,
+                                               stop)
+
+    def _save(self, step: int, stop: GracefulStop) -> None:
+        """An epoch checkpoint at each epoch's end (if kept), else the latest every save_latest_freq steps or on a
+        stop request."""
+        checkpoints = self.run_.checkpoints
+        with stop.saving():
+            if step % self.run_.steps_per_epoch == 0 and self.config.max_checkpoints_to_keep > 0:
+                self.last_path, self.saved_step = checkpoints.save_epoch(step), step
+            elif step % self.config.save_latest_freq == 0 or stop.requested:
+                self.last_path, self.saved_step = checkpoints.save_latest(step), step

@@ -25,6 +25,11 @@ class ValidationLoss:
         self.loss_config = loss_config
         self._pixel = tf.function(self._batch_pixel_loss, autograph=False)
 
+    @property
+    def num_batches(self) -> int:
+        """How many batches the loss averages (losses on different numbers are not comparable)."""
+        return len(self.batches)
+
     def __call__(self, depth_net: keras.Model, pose_exp_net: keras.Model) -> float:
         losses = [float(self._pixel(depth_net, pose_exp_net, batch)) for batch in self.batches]
         return sum(losses) / len(losses)

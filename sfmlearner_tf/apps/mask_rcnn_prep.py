@@ -1,4 +1,5 @@
-"""Entry point of sfm-mask-rcnn-prep: parse flags, build the config, run one library function."""
+"""sfm-mask-rcnn-prep (also `python -m sfmlearner_tf.apps.mask_rcnn_prep`): boundary images of prepared samples from
+Mask R-CNN instance masks, or detections drawn on images (flags: flags/mask_rcnn_prep.py)."""
 
 from __future__ import annotations
 
