@@ -12,6 +12,7 @@ from sfmlearner_tf.apps import run_program  # first: it quiets TensorFlow before
 from absl import flags
 
 import flags.eval as eval_flags
+from sfmlearner_tf.io_utils import output_locks
 
 
 def _evaluate(flag_values: flags.FlagValues) -> None:
@@ -20,7 +21,8 @@ def _evaluate(flag_values: flags.FlagValues) -> None:
     config, notes = eval_flags.config_and_notes_from_flags(flag_values)
     for note in filter(None, notes):
         print(f"sfm-eval: {note}", flush=True)
-    print(evaluate(config)["table"])
+    with output_locks("sfm-eval", [(config.output_dir, "folder", "--output_dir")]):
+        print(evaluate(config)["table"])
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ setup(
         # tensorflow-datasets imports it, but current etils releases no longer pull it in.
         "importlib_resources>=6.0",
     ],
-    extras_require={"dev": ["pytest>=8.0", "pytest-xdist>=3.5", "ruff>=0.5"]},
+    extras_require={"dev": ["pytest>=8.0", "pytest-xdist>=3.5", "ruff>=0.5", "hypothesis>=6.100"]},
     entry_points={
         "console_scripts": [
             "sfm-train=run_train:main",

@@ -22,6 +22,8 @@ from sfmlearner_tf.io_utils import atomic_write_text
 
 def file_digest(path: str | os.PathLike, chunk_bytes: int = 1 << 22) -> str:
     """sha256 of a file's content."""
+    if os.path.isdir(path):
+        raise DataError(f"{path}: a folder, not the Mask R-CNN weights file (e.g. mask_rcnn_coco.h5)")
     if not os.path.isfile(path):
         raise DataError(f"{path}: no such file (the Mask R-CNN weights, e.g. mask_rcnn_coco.h5)")
     digest = hashlib.sha256()

@@ -9,15 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-from PIL import Image, UnidentifiedImageError
-
 from mask_rcnn_prep.coco_classes import COCO_CLASS_NAMES
 from mask_rcnn_prep.config import MaskRcnnConfig
 from mask_rcnn_prep.inference import MaskRcnnPredictor
 from mask_rcnn_prep.masks import Detections
 from mask_rcnn_prep.overlay import save_inspection
-from sfmlearner_tf.errors import ConfigError, DataError
+from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.ops.image_files import read_rgb
 from sfmlearner_tf.settings import check_settings, setting
 
 
@@ -50,11 +48,7 @@ def format_detections(detections: Detections) -> str:
 def show_detections(config: ShowConfig, predictor: MaskRcnnPredictor | None = None) -> str:
     """Detects on the image, writes <inspect_dir>/<stem>.npz and _overlay.png if asked, returns the listing."""
     path = Path(config.image_path)
-    try:
-        with Image.open(path) as image:
-            rgb = np.asarray(image.convert("RGB"))
-    except (OSError, UnidentifiedImageError) as err:
-        raise DataError(f"{path}: unreadable image ({err})") from err
+    rgb = read_rgb(path)
     predictor = predictor or MaskRcnnPredictor(config.weights_path, config.model)
     run = predictor.detect if config.keep_only else predictor.detect_all_classes
     detections = run([rgb])[0]

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from sfmlearner_tf.errors import DataError
 from sfmlearner_tf.io_utils import atomic_save_image
+from sfmlearner_tf.ops.image_files import read_rgb
 from sfmlearner_tf.prep.samples import append_boundary_panel, read_sample
 
 
@@ -54,12 +55,7 @@ def dataset_items(dump_dir: str | Path, seq_length: int, img_width: int) -> list
 
 def read_resized_frame(path: Path, img_width: int, img_height: int) -> np.ndarray:
     """A raw frame resized like data preparation (PIL bilinear, as scipy.misc.imresize) to uint8 [H, W, 3]."""
-    try:
-        with Image.open(path) as image:
-            resized = image.convert("RGB").resize((img_width, img_height), Image.BILINEAR)
-            return np.asarray(resized)
-    except (OSError, UnidentifiedImageError) as err:
-        raise DataError(f"{path}: unreadable frame ({err})") from err
+    return np.asarray(Image.fromarray(read_rgb(path)).resize((img_width, img_height), Image.BILINEAR))
 
 
 def drive_items(drive_dir: str | Path, output_dir: str | Path, camera: str, img_width: int,

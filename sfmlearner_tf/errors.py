@@ -1,4 +1,7 @@
-"""Error types with messages that name the offending file, variable or flag."""
+"""Error types with messages that name the offending file, variable or flag, and the summary of a TensorFlow error
+that such a message quotes."""
+
+import re
 
 
 class SfmLearnerError(Exception):
@@ -25,3 +28,31 @@ class ConfigError(SfmLearnerError):
     def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.fields = fields
+
+
+# TensorFlow's additions to an error message that locate it (graph nodes, the Python lines that built them, the
+# iterator's stages, the op) rather than say what went wrong.
+_TF_NOISE = re.compile(
+    r"\[\[(?:\{\{[^}]*\}\})+\]\]|\{\{[^}]*\}\}|\[Op:[^\]]*\].*$|Graph execution error: "
+    r"|Detected at node \S+ defined at \(most recent call last\): (?:File \"[^\"]*\", line \d+, in \S+ )*"
+    r"|Error in user-defined function passed to \S+ transformation with iterator: \S+?: ")
+_ASSERTION = "assertion failed: "
+
+
+def error_summary(error: BaseException, limit: int = 200) -> str:
+    """A TensorFlow (or OS) error as one line of at most `limit` characters, for the messages of our own errors.
+
+    TF's tags and locations are dropped (node names, the traceback of where a graph node was built, the iterator's
+    stages, the `[Op:...]` suffix); a failed tf.debugging.Assert is reduced to its items without their brackets
+    (our assertions give the message and the file name first, values last), and what is left is cut at `limit`:
+    tensor values can run to tens of thousands of characters."""
+    text = getattr(error, "message", None)
+    if not isinstance(text, str):  # tf.errors.OpError has .message; an OSError its strerror
+        text = getattr(error, "strerror", None) or str(error)
+    text = " ".join(_TF_NOISE.sub(" ", " ".join(text.split())).split())
+    if _ASSERTION in text:
+        text, count = text.split(_ASSERTION, 1)[1].replace("][", "] ["), 1
+        while count:  # innermost brackets first: a matrix prints as [[a b] [c d]]
+            text, count = re.subn(r"\[([^\[\]]*)\]", r"\1", text)
+        text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."

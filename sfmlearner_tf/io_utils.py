@@ -1,6 +1,7 @@
 """Safe outputs for long jobs: atomic writes (a temporary file beside the target, then a rename), so an
 interrupted job never leaves a truncated file behind, output folders claimed by one run, so a resumed job never
-mixes in another run's files, and a start-up check that an output folder can be written at all.
+mixes in another run's files, a lock on each output so that two jobs never write one folder at once, an existing
+output never replaced unasked, and a start-up check that an output folder can be written at all.
 
 Written files get the mode a plain `open()` would give (0666 minus the umask), so colleagues on a shared machine
 can read them; a file that cannot be written (read-only folder, full disk) is a DataError naming it."""
@@ -12,6 +13,8 @@ import io
 import json
 import os
 import secrets
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,17 +113,19 @@ def npy_is_whole(path: str | os.PathLike, shape: tuple[int, ...]) -> bool:
         return False
 
 
-def claim_output_folder(folder: str | os.PathLike, identity: dict[str, object]) -> None:
+def claim_output_folder(folder: str | os.PathLike, identity: dict[str, object], flag: str = "--output_dir") -> None:
     """Marks `folder` as holding the outputs of the run described by `identity` (a JSON-able dict), so that a
     resumable job that skips existing files never mixes in the files of a different run: a folder claimed by
-    another identity is refused with a ConfigError naming both."""
+    another identity is refused with a ConfigError naming both (and `flag`, the setting that chose the folder)."""
     marker = Path(folder) / "run.json"
     wanted = json.loads(json.dumps(identity, sort_keys=True, default=str))
     if marker.is_file():
         found = json.loads(marker.read_text())
         if found != wanted:
-            raise ConfigError(f"{folder} holds the outputs of another run ({found}), not of this one ({wanted}): "
-                              "delete it or choose another --output_dir")
+            changed = sorted(key for key in set(found) | set(wanted) if found.get(key) != wanted.get(key))
+            raise ConfigError(f"{flag}={folder} holds the outputs of another run (differing in {', '.join(changed)}: "
+                              f"{', '.join(f'{k} {found.get(k)} there, {wanted.get(k)} now' for k in changed)}); "
+                              f"delete it or choose another {flag}")
         return
     atomic_write_text(marker, json.dumps(wanted, sort_keys=True, indent=1))
 
@@ -135,3 +140,93 @@ def check_writable_folder(folder: str | os.PathLike, flag: str) -> Path:
     except OSError as error:
         raise ConfigError(f"{flag}={folder}: cannot write in this folder ({error.strerror or error})") from error
     return folder
+
+
+def refuse_existing(path: str | os.PathLike, flag: str) -> None:
+    """A ConfigError naming the flag when `path` (a file, a folder or a checkpoint prefix's index) already exists:
+    a program never replaces what it did not write."""
+    path = Path(path)
+    if path.exists() or Path(f"{path}.index").exists():
+        raise ConfigError(f"{flag}={path} already exists: choose another {flag} or delete it (nothing was replaced)")
+
+
+LOCK_NAME = ".sfm.lock"
+
+
+@contextlib.contextmanager
+def output_lock(path: str | os.PathLike, program: str, kind: str = "folder", flag: str = "--output_dir"
+                ) -> Iterator[None]:
+    """Holds a lock on an output (`kind` "folder": <path>/.sfm.lock; "file": <path>.lock beside it; the folder
+    is created) while a program writes it: the lock records the program, pid, host and start time, and a second
+    program is refused with a ConfigError naming the holder. A lock whose holder is gone (same host, no such
+    process) is taken over; one held on another host is refused (its process cannot be checked: delete the lock
+    file if that job is gone). Released on every exit of the block, exceptions and signals included. `flag` names
+    the setting that chose the output, for the messages."""
+    path = Path(path)
+    check_writable_folder(path if kind == "folder" else path.parent, flag)
+    lock = path / LOCK_NAME if kind == "folder" else path.with_name(f"{path.name}.lock")
+    mine = {"program": program, "pid": os.getpid(), "host": socket.gethostname(),
+            "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+    _take_lock(lock, mine)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(lock.read_text()) == mine:
+                lock.unlink()
+
+
+@contextlib.contextmanager
+def output_locks(program: str, outputs: list[tuple[str | os.PathLike | None, str, str]]) -> Iterator[None]:
+    """output_lock on each (path, kind, flag) of a program's outputs whose path is set, all held for the block:
+    the one rule every program follows for the folders and files it writes."""
+    with contextlib.ExitStack() as stack:
+        for path, kind, flag in outputs:
+            if path:
+                stack.enter_context(output_lock(path, program, kind, flag))
+        yield
+
+
+def _take_lock(lock: Path, mine: dict[str, object]) -> None:
+    text = json.dumps(mine)
+    for _ in range(2):  # a stale lock is removed once, then taken like a free one
+        try:
+            with open(lock, "x") as handle:
+                handle.write(text)
+            return
+        except FileExistsError:
+            holder = _read_lock(lock)
+            if holder is not None and _alive(holder):
+                raise ConfigError(f"{lock.parent} is being written by {holder.get('program')} (pid {holder.get('pid')} "
+                                  f"on {holder.get('host')} since {holder.get('since')}); wait for it, or delete "
+                                  f"{lock} if that job is gone") from None
+            with contextlib.suppress(FileNotFoundError):
+                lock.unlink()
+        except OSError as error:
+            raise cannot_write(lock, error) from error
+    raise ConfigError(f"{lock}: another job took this lock at the same moment; try again")
+
+
+def _read_lock(lock: Path) -> dict | None:
+    """The lock's record, or None when it is unreadable (a crash while writing it: stale)."""
+    try:
+        record = json.loads(lock.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _alive(holder: dict) -> bool:
+    """Whether the lock's holder may still run: always for another host (it cannot be checked from here)."""
+    if holder.get("host") != socket.gethostname():
+        return True
+    pid = holder.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True

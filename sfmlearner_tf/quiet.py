@@ -57,18 +57,27 @@ def is_native_log_line(line: bytes) -> bool:
     return bool(NATIVE_RECORD.match(line) or NATIVE_EXTRA.match(line))
 
 
+def _dropped(line: bytes, after_record: bool) -> bool:
+    """A TensorFlow C++ log line, or a tab-indented continuation of one (a failed op's `[[{{node ...}}]]` line)."""
+    return is_native_log_line(line) or (after_record and line.startswith(b"\t"))
+
+
 def _forward(source: int, target: int) -> None:
     """The child's loop: copies `source` to `target` line by line, without TensorFlow's C++ lines, until EOF."""
-    pending = b""
+    pending, dropping = b"", False
     while True:
         chunk = os.read(source, 65536)
         if not chunk:
             break
         *lines, pending = (pending + chunk).split(b"\n")
-        kept = b"".join(line + b"\n" for line in lines if not is_native_log_line(line))
+        kept = bytearray()
+        for line in lines:
+            dropping = _dropped(line, dropping)
+            if not dropping:
+                kept += line + b"\n"
         if kept:
-            _write_all(target, kept)
-    if pending and not is_native_log_line(pending):
+            _write_all(target, bytes(kept))
+    if pending and not _dropped(pending, dropping):
         _write_all(target, pending)
 
 

@@ -65,5 +65,5 @@ def test_predict_depths_batches_files_and_names_a_bad_one(disp_net: DispNet, tmp
     depths = predict_depths(disp_net, paths, HEIGHT, WIDTH, batch_size=2, progress_every_s=1e9)  # 2 + 2 + 1
     np.testing.assert_allclose(depths, eager_depth(disp_net, images), rtol=1e-5)
     (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
-    with pytest.raises(DataError, match=r"bad\.jpg: cannot read image"):
+    with pytest.raises(DataError, match=r"bad\.jpg: corrupt or unreadable image"):
         predict_depths(disp_net, [tmp_path / "bad.jpg"], HEIGHT, WIDTH)

@@ -15,6 +15,7 @@ from PIL import Image
 import flags.eval as eval_flags
 from sfmlearner_tf.errors import DataError
 from sfmlearner_tf.evaluation.depth_predict import load_resized_image
+from sfmlearner_tf.evaluation.full_trajectory import evaluate_full_trajectory
 from sfmlearner_tf.evaluation.odometry_leak import training_overlap
 from sfmlearner_tf.evaluation.pose_eval import PoseEvalConfig, PosePredictor, evaluate_pose, sequence_frames
 from sfmlearner_tf.evaluation.pose_snippets import (
@@ -79,7 +80,7 @@ def test_true_snippets_score_zero_and_a_known_scale_is_found(synthetic_root: Pat
         pred = write_true_snippets(odom, tmp_path / f"pred{scale}", scale)
         out = tmp_path / f"out{scale}"
         result = evaluate_pose(PoseEvalConfig(dataset_dir=str(odom), output_dir=str(out), test_seq=SEQ,
-                                              pred_dir=str(pred), full_trajectory=True))
+                                              pred_dir=str(pred), full_trajectory=True, keep_zero_ate=True))
         full = result["full_trajectory"]
         assert full["scale"] == pytest.approx(1 / scale, rel=1e-5)
         assert full["ate_m"] == pytest.approx(0.0, abs=1e-5)
@@ -96,8 +97,12 @@ def test_true_snippets_score_zero_and_a_known_scale_is_found(synthetic_root: Pat
         assert plot.shape == (640, 640, 3) and np.all(plot == (31, 119, 180), axis=-1).sum() > 100  # prediction
         aligned = np.loadtxt(out / "trajectory_01_aligned.txt").reshape(-1, 3, 4)
         np.testing.assert_allclose(aligned[:, :, 3], gt_xyz, atol=1e-5)
-    # The perfect snippets have snippet ATE exactly 0: all dropped as the original does, the mean NaN -> null.
-    assert strict_json(tmp_path / "out1.0" / "pose_eval_01.json")["ate_mean"] is None
+    # The perfect snippets have snippet ATE exactly 0: scored with keep_zero_ate; the original drops them all,
+    # leaving nothing to score (its mean is NaN): refused, naming the sequence.
+    assert strict_json(tmp_path / "out1.0" / "pose_eval_01.json")["ate_mean"] == 0.0
+    with pytest.raises(DataError, match=r"^sequence 01: nothing to score: all 8 snippets in .*pred1.0 have ATE "):
+        evaluate_pose(PoseEvalConfig(dataset_dir=str(odom), output_dir=str(tmp_path / "zero"), test_seq=SEQ,
+                                     pred_dir=str(tmp_path / "pred1.0"), full_trajectory=True))
     # Without a scale (SE(3)) the half-size prediction keeps its error: best rigid fit of p/2 to p leaves (p - mean)/2.
     rigid = evaluate_pose(PoseEvalConfig(dataset_dir=str(odom), output_dir=str(tmp_path / "rigid"), test_seq=SEQ,
                                          pred_dir=str(tmp_path / "pred0.5"), full_trajectory=True,
@@ -113,9 +118,12 @@ def test_missing_snippets_are_an_error_naming_them(synthetic_root: Path, tmp_pat
         (pred / name).unlink()
     config = PoseEvalConfig(dataset_dir=str(odom), output_dir=str(tmp_path / "out"), test_seq=SEQ, pred_dir=str(pred),
                             full_trajectory=True)
+    with pytest.raises(DataError, match=r"^sequence 01: the predicted snippets in .*pred do not match the ground "
+                                        r"truth in .*gt_01: 2 of 8 missing \(000003.txt, 000005.txt\)$"):
+        evaluate_pose(config)
     with pytest.raises(DataError, match=r"2 of the 8 snippet files of the full trajectory \(12 frames, 5-frame "
                                         r"windows\) are missing: 000003.txt, 000005.txt$"):
-        evaluate_pose(config)
+        evaluate_full_trajectory(str(odom), SEQ, pred, 5, tmp_path / "out", "sim3")
 
 
 def test_a_fresh_network_chains_like_sfm_predict(synthetic_root: Path, tmp_path: Path) -> None:
@@ -152,7 +160,13 @@ def fake_training_run(tmp_path: Path, train_lines: str) -> Path:
     return ckpt
 
 
-def test_overlap_warning_names_sequence_drive_and_train_list(synthetic_root: Path, tmp_path: Path) -> None:
+def test_overlap_warning_names_sequence_drive_and_train_list(synthetic_root: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from sfmlearner_tf.models import PoseExpNet
+
+    # The fake checkpoint has a run record but no weights: a fresh pose net stands in for the restored one.
+    monkeypatch.setattr("sfmlearner_tf.tasks.evaluate.restore_pose_net",
+                        lambda ckpt, num_source: (PoseExpNet(num_source, False), {"checkpoint": ckpt}))
     odom = synthetic_root / "kitti_odom"
     drives = json.loads((synthetic_root / "splits" / "odometry_sequences.json").read_text())["drives"]
     ckpt = fake_training_run(tmp_path, f"{drives['00']}_02 0000000003\n{drives['00']}_03 0000000004\n"
@@ -160,14 +174,15 @@ def test_overlap_warning_names_sequence_drive_and_train_list(synthetic_root: Pat
     train_txt = tmp_path / "prepared" / "train.txt"
     results = {}
     for seq in (0, 2):
-        pred = write_true_snippets(odom, tmp_path / f"pred{seq}", sequence=seq)
         results[seq] = evaluate_pose_run(PoseEvalConfig(dataset_dir=str(odom), output_dir=str(tmp_path / f"out{seq}"),
-                                                        test_seq=seq, ckpt_file=str(ckpt), pred_dir=str(pred)))
+                                                        test_seq=seq, ckpt_file=str(ckpt), img_height=32,
+                                                        img_width=64))
     warning = (f"warning: sequence 00 was cut from drive {drives['00']}, and the model's training list {train_txt} "
                "has 2 samples of it: these pose scores are not held out")
     assert results[0]["table"].splitlines()[-1] == warning and results[0]["notes"] == [warning]
     assert strict_json(tmp_path / "out0" / "pose_eval_00.json")["notes"] == [warning]
-    assert "notes" not in results[2] and "warning" not in results[2]["table"]  # the held-out drive
+    assert "notes" not in results[2]  # the held-out drive: the table ends with the model's line
+    assert results[2]["table"].splitlines()[-1] == f"model: {ckpt} (5 frames, 32x64)"
 
 
 def test_overlap_with_kitti_s_published_drive_map(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.evaluation.pose_ate import associate, compute_ate, directory_ate, snippet_ate
 from sfmlearner_tf.evaluation.pose_eval import PoseEvalConfig, evaluate_pose, predict_pose_snippets
 from sfmlearner_tf.evaluation.pose_snippets import (
@@ -108,11 +108,13 @@ def test_directory_mean_and_population_std(tmp_path: Path) -> None:
                         "0 0 0 0 0 0 0 1\n0.1 0 1 0 0 0 0 1\n")
     _write_snippet_pair(tmp_path, "000001.txt", "0 0 0 0 0 0 0 1\n0.1 2 0 0 0 0 0 1\n",
                         "0 0 0 0 0 0 0 1\n0.1 0 1 0 0 0 0 1\n")
-    (tmp_path / "pred" / "000002.txt").write_text("0 0 0 0 0 0 0 1\n0.1 0 1 0 0 0 0 1\n")  # no GT: ignored
     result = directory_ate(tmp_path / "gt", tmp_path / "pred")
     assert (result["num_snippets"], result["num_zero_ate_dropped"]) == (2, 0)
     assert result["ate_mean"] == pytest.approx(0.75)
     assert result["ate_std"] == pytest.approx(0.25)  # population std of [0.5, 1]
+    (tmp_path / "pred" / "000002.txt").write_text("0 0 0 0 0 0 0 1\n0.1 0 1 0 0 0 0 1\n")  # no GT: refused
+    with pytest.raises(DataError, match=r"1 extra \(000002.txt\)$"):
+        directory_ate(tmp_path / "gt", tmp_path / "pred")
 
 
 def test_zero_ate_snippets_are_dropped_as_the_original_unless_kept(tmp_path: Path) -> None:
@@ -222,11 +224,12 @@ def test_evaluate_pose_end_to_end_with_a_fresh_network(tmp_path: Path) -> None:
     assert result["table"].splitlines()[1] == ("2 snippets scored; 0 with ATE exactly 0 dropped, as the original "
                                                "does (--keep_zero_ate scores them)")
     # Scoring the ground truth against itself (pred_dir = gt_dir): every ATE is exactly 0, so the original's
-    # rule drops them all (mean NaN); --keep_zero_ate scores them as 0.
+    # rule drops them all, leaving nothing to score (the original's mean is NaN): refused, naming the sequence;
+    # --keep_zero_ate scores them as 0.
     same = {"dataset_dir": str(odom), "pred_dir": result["gt_dir"], "gt_dir": result["gt_dir"]}
-    again = evaluate_pose(PoseEvalConfig(output_dir=str(tmp_path / "out2"), **same))
-    assert math.isnan(again["ate_mean"]) and (again["num_snippets"], again["num_zero_ate_dropped"]) == (0, 2)
-    assert "0 snippets scored; 2 with ATE exactly 0 dropped" in again["table"]
+    with pytest.raises(DataError, match=r"^sequence 09: nothing to score: all 2 snippets in .* have ATE exactly 0"):
+        evaluate_pose(PoseEvalConfig(output_dir=str(tmp_path / "out2"), **same))
+    assert not (tmp_path / "out2" / "pose_eval_09.json").exists()
     kept = evaluate_pose(PoseEvalConfig(output_dir=str(tmp_path / "out3"), keep_zero_ate=True, **same))
     assert (kept["ate_mean"], kept["ate_std"], kept["num_snippets"]) == (0.0, 0.0, 2)
     assert kept["table"] == "Seq 09 ATE mean: 0.0000, std: 0.0000\n2 snippets scored (those with ATE exactly 0 " \

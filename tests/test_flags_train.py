@@ -68,6 +68,7 @@ def test_defaults_are_the_originals() -> None:
     ("--batch_size=0", "--batch_size"),
     ("--val_batches=-1", "--val_batches"),
     ("--distribution_strategy=tpu", "--distribution_strategy"),
+    ("--max_steps=1", "--max_steps"),  # steps 1..0: no step (it used to end with "checkpoint None")
 ])
 def test_bad_values_fail_naming_the_flag(argv: str, flag: str) -> None:
     with pytest.raises(flags.Error, match=f"{flag}={argv.split('=')[1]}" if "strategy" not in flag else flag):

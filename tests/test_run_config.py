@@ -78,3 +78,13 @@ def test_training_writes_it_and_a_resume_follows_the_rule(tmp_path: Path, capsys
     assert ("going on with changed settings --smooth_weight 0.5 -> 0.25 (--allow_config_change)"
             in capsys.readouterr().out)
     assert read_run_config(tmp_path)["loss"]["smooth_weight"] == 0.25  # now the run's
+
+
+def test_a_refused_resume_says_the_calling_programs_way_on(tmp_path: Path) -> None:
+    """run_train's way past a changed setting is --allow_config_change; sfm-demo has none and passes its own."""
+    write_run_config(tmp_path, config_for(tmp_path))
+    changed = config_for(tmp_path, smooth_weight=0.25)
+    with pytest.raises(ConfigError, match=r"--smooth_weight 0.5 -> 0.25; pass --allow_config_change to go on"):
+        check_resume(changed)
+    with pytest.raises(ConfigError, match=r"-> 0.25; delete it or choose another --work_dir, or resume with"):
+        check_resume(changed, "delete it or choose another --work_dir")

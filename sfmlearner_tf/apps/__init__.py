@@ -20,13 +20,27 @@ if requested_verbosity(sys.argv[1:]) < 1:
     quiet_tensorflow()
 
 
+class _Terminated(BaseException):
+    """Raised in the main thread by SIGTERM while a program runs: it unwinds the program like Ctrl-C does, so
+    `finally` blocks and context managers remove temporary files and release locks. A BaseException, so that no
+    `except Exception` takes it for an error."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated(signum)
+
+
 def run_program(name: str, define_flags: Callable[[flags.FlagValues], None],
                 body: Callable[[flags.FlagValues], int | None]) -> None:
     """Defines the program's flags (`define_flags(FLAGS)`, absl's global FlagValues), parses them and runs
     `body(FLAGS)`: stray arguments are a usage error, library log lines stay out of the output unless `--verbosity` is 1
     or more, and the project's errors (a bad file, flag or checkpoint) end as one line
-    `<name>: error: ...` on stderr with exit code 1 instead of a traceback; a KeyboardInterrupt (a hard stop) ends
-    as `<name>: interrupted` with 130. A non-zero int returned by `body` becomes the exit code."""
+    `<name>: error: ...` on stderr with exit code 1 instead of a traceback. Signals end every program the same
+    way: SIGTERM (unless the program was started with it ignored) unwinds it, cleaning up on the way, and ends as
+    `<name>: terminated (SIGTERM)` with 143; a KeyboardInterrupt (Ctrl-C, or a second one where training turns
+    the first into a clean stop) ends as `<name>: interrupted` with 130. Training handles both signals itself
+    while it runs (training/guards.py: GracefulStop saves first) and hands them back here afterwards. A non-zero
+    int returned by `body` becomes the exit code."""
 
     def _run(argv: list[str]) -> None:
         if len(argv) > 1:
@@ -39,11 +53,21 @@ def run_program(name: str, define_flags: Callable[[flags.FlagValues], None],
         except SfmLearnerError as error:
             print(f"{name}: error: {error}", file=sys.stderr)
             sys.exit(1)
-        except KeyboardInterrupt:  # a hard stop (a second Ctrl-C): one line, the shell's code for SIGINT
-            print(f"{name}: interrupted", file=sys.stderr)
-            sys.exit(128 + signal.SIGINT)
         if code:
             sys.exit(code)
 
-    define_flags(flags.FLAGS)
-    app.run(_run)
+    catch_sigterm = signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN
+    if catch_sigterm:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        define_flags(flags.FLAGS)
+        app.run(_run)
+    except _Terminated:
+        print(f"{name}: terminated (SIGTERM)", file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM)
+    except KeyboardInterrupt:  # Ctrl-C, or a hard stop (a second one in training): one line, the shell's code
+        print(f"{name}: interrupted", file=sys.stderr)
+        sys.exit(128 + signal.SIGINT)
+    finally:  # once the program is done, a SIGTERM during the interpreter's exit ends it silently, as before
+        if catch_sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)

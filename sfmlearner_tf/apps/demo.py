@@ -7,13 +7,16 @@ from absl import flags
 
 from flags import demo as demo_flags
 from sfmlearner_tf.apps import run_program
+from sfmlearner_tf.io_utils import output_locks
 
 
 def _demo(flag_values: flags.FlagValues) -> int:
     """Runs the demo and prints the tables; a stop by signal exits with 128 + its number, resumable."""
     from sfmlearner_tf.tasks.demo import run_demo
 
-    summary = run_demo(demo_flags.config_from_flags(flag_values))
+    config = demo_flags.config_from_flags(flag_values)
+    with output_locks("sfm-demo", [(config.work_dir, "folder", "--work_dir")]):
+        summary = run_demo(config)
     if summary["stopped_by"] == "signal":
         print(f"sfm-demo: stopped at step {summary['steps']} (saved {summary['checkpoint']}); run the same "
               "command to resume", flush=True)

@@ -7,6 +7,7 @@ from absl import flags
 
 from flags import export as export_flags
 from sfmlearner_tf.apps import run_program
+from sfmlearner_tf.io_utils import output_locks
 
 
 def _export(flag_values: flags.FlagValues) -> None:
@@ -15,7 +16,8 @@ def _export(flag_values: flags.FlagValues) -> None:
     request, notes = export_flags.request_and_notes_from_flags(flag_values)
     for note in filter(None, notes):
         print(f"sfm-export: {note}", flush=True)
-    print(f"sfm-export: {export_model(request)}", flush=True)
+    with output_locks("sfm-export", [(request.output, "file", "--output")]):
+        print(f"sfm-export: {export_model(request)}", flush=True)
 
 
 def main() -> None:

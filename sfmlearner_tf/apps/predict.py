@@ -7,6 +7,7 @@ from absl import flags
 
 from flags import predict as predict_flags
 from sfmlearner_tf.apps import run_program
+from sfmlearner_tf.io_utils import output_locks
 
 
 def _predict(flag_values: flags.FlagValues) -> None:
@@ -15,7 +16,8 @@ def _predict(flag_values: flags.FlagValues) -> None:
     config, notes = predict_flags.config_and_notes_from_flags(flag_values)
     for note in filter(None, notes):
         print(f"sfm-predict: {note}", flush=True)
-    result = predict(config)
+    with output_locks("sfm-predict", [(config.output_dir, "folder", "--output_dir")]):
+        result = predict(config)
     for note in result.notes:
         print(f"sfm-predict: {note}", flush=True)
     print(f"sfm-predict: {result.frames} frames in {result.seconds:.1f} s ({result.frames_per_second:.2f} frames/s, "

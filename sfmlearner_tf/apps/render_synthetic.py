@@ -8,6 +8,7 @@ from absl import flags
 
 from flags import render_synthetic as render_flags
 from sfmlearner_tf.apps import run_program
+from sfmlearner_tf.io_utils import output_locks
 
 
 def _render(flag_values: flags.FlagValues) -> None:
@@ -16,7 +17,8 @@ def _render(flag_values: flags.FlagValues) -> None:
     request = render_flags.config_from_flags(flag_values)
     config = request.config
     start = time.monotonic()
-    manifest = render_dataset(request.output_dir, config, num_workers=request.num_workers)
+    with output_locks("sfm-render-synthetic", [(request.output_dir, "folder", "--output_dir")]):
+        manifest = render_dataset(request.output_dir, config, num_workers=request.num_workers)
     print(f"render_synthetic: {len(manifest.drives)} drives x {config.num_frames} frames at "
           f"{config.width}x{config.height} in {time.monotonic() - start:.1f} s -> {manifest.root}")
 

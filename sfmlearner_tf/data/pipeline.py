@@ -1,9 +1,11 @@
 """The tf.data training input (the original's DataLoader), from the folder of prepared samples or
 from the TFDS data set built from it.
 
-Per sample: read the stacked JPEG and its K (from `_cam.txt`, or the TFDS record), decode (in parallel, with a
-checked decode that names the file when the JPEG is corrupt), check the width, split into target, sources
-(channel-stacked: the frames before the target, then those after it) and the optional boundary panel.
+Per sample: read the stacked JPEG and its K (from `_cam.txt`, or the TFDS record; K checked by the camera-file
+rule of prep/samples.py), decode to RGB (a greyscale JPEG replicated to R = G = B, the same rule as the start-up
+check; in parallel, with a checked decode that names the file when the JPEG is corrupt), check the width, split
+into target, sources (channel-stacked: the frames before the target, then those after it) and the optional
+boundary panel.
 Per batch (drop remainder): the original's augmentation with one draw shared by the batch (the boundary goes
 through the same scale and crop), images cast back to uint8 by truncation, then K at 4 scales.
 Opt-in (with augment; both off by default): `flip` mirrors each sample left-right with probability 1/2, and
@@ -13,20 +15,27 @@ One pass over the split per iteration; the trainer repeats it (each repetition r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import tensorflow as tf
 
 from sfmlearner_tf.data.augmentation import multi_scale_intrinsics, random_scale_and_crop
-from sfmlearner_tf.errors import DataError
-from sfmlearner_tf.prep.samples import cam_path_for, decoded_sample_size, panel_count, read_cam_file
+from sfmlearner_tf.errors import DataError, error_summary
+from sfmlearner_tf.prep.samples import (
+    CAM_LINE_PATTERN,
+    CAM_RULE,
+    JPEG_SIGNATURE,
+    cam_entries_valid,
+    cam_path_for,
+    decoded_sample_size,
+    panel_count,
+    read_cam_file,
+)
 from sfmlearner_tf.prep.split_lists import read_split_list
 from sfmlearner_tf.settings import SEQ_LENGTH, check_settings, setting
 
 SOURCES = ("folder", "tfds")
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-CAM_LINE_PATTERN = rf"\s*{_NUMBER}(?:\s*,\s*{_NUMBER}){{8}}\s*"
 
 
 @dataclass(frozen=True)
@@ -71,11 +80,22 @@ def _fail(message: str, name: tf.Tensor, *details: tf.Tensor) -> tf.Operation:
     return tf.debugging.Assert(tf.strings.length(name) < 0, [message, name, *details])
 
 
+def _checked_intrinsics(intrinsics: tf.Tensor, name: tf.Tensor) -> tf.Tensor:
+    """K [3, 3] after an assertion of the camera-file rule (prep.samples.cam_entries_valid, the one read_cam_file
+    applies), naming the file: a focal length of 0 fails here, not as a matrix inverse inside the train step."""
+    values = tf.reshape(intrinsics, [9])
+    with tf.control_dependencies([tf.debugging.Assert(tf.reduce_all(cam_entries_valid(values)),
+                                                      [f"camera file breaks the rule ({CAM_RULE}):", name,
+                                                       "values", values], summarize=9)]):
+        return tf.identity(intrinsics)
+
+
 def _parse_cam(text: tf.Tensor, cam_path: tf.Tensor) -> tf.Tensor:
     valid = tf.strings.regex_full_match(text, CAM_LINE_PATTERN)
-    with tf.control_dependencies([tf.debugging.Assert(valid, ["malformed camera file (need 9 numbers):", cam_path])]):
+    with tf.control_dependencies([tf.debugging.Assert(valid, [f"malformed camera file (need {CAM_RULE}):",
+                                                              cam_path])]):
         values = tf.strings.to_number(tf.strings.split(tf.strings.strip(text), ","), tf.float32)
-    return tf.reshape(values, [3, 3])
+    return _checked_intrinsics(tf.reshape(values, [3, 3]), cam_path)
 
 
 def _read_folder_sample(jpg_path: tf.Tensor, cam_path: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
@@ -86,8 +106,12 @@ def checked_decode(name: tf.Tensor, contents: tf.Tensor, intrinsics: tf.Tensor) 
     """A one-element dataset with the decoded JPEG, or a failure naming the sample when it cannot be decoded.
 
     tf.io.decode_jpeg's own error does not say which file failed; the decode runs in a nested dataset whose error
-    is swallowed (`ignore_errors`), and an empty result falls through to an assertion carrying `name`.
+    is swallowed (`ignore_errors`), and an empty result falls through to an assertion carrying `name`. Bytes that
+    are no JPEG (JPEG_SIGNATURE, the start-up check's rule) are refused first: decode_jpeg would decode a PNG.
     """
+    is_jpeg = tf.equal(tf.strings.substr(contents, 0, len(JPEG_SIGNATURE)), JPEG_SIGNATURE)
+    with tf.control_dependencies([tf.debugging.Assert(is_jpeg, ["not a JPEG:", name])]):
+        contents = tf.identity(contents)
     decoded = tf.data.Dataset.from_tensors((name, contents, intrinsics)).map(
         lambda n, c, k: (n, tf.io.decode_jpeg(c, channels=3), k)).ignore_errors()
 
@@ -191,16 +215,25 @@ def _tfds_records(config: PipelineConfig) -> tf.data.Dataset:
     records = load_prepared_records(config.tfds_data_dir, config.split, shuffle_files=config.shuffle, seed=config.seed)
     if config.shuffle:
         records = records.shuffle(config.tfds_shuffle_buffer, seed=config.seed, reshuffle_each_iteration=True)
-    return records.map(lambda r: (r["sample_id"], r["image"], r["intrinsics"]))
+    return records.map(lambda r: (r["sample_id"], r["image"], _checked_intrinsics(r["intrinsics"], r["sample_id"])))
+
+
+def _records(config: PipelineConfig) -> tf.data.Dataset:
+    """(name, JPEG bytes, checked K) per sample of the split, in the configured order."""
+    return _folder_records(config) if config.source == "folder" else _tfds_records(config)
+
+
+def _samples(records: tf.data.Dataset, config: PipelineConfig) -> tf.data.Dataset:
+    """Records decoded, checked and unpacked into the pipeline's per-sample dicts (before any augmentation)."""
+    samples = records.interleave(checked_decode, cycle_length=4, block_length=1,
+                                 num_parallel_calls=config.num_parallel_calls, deterministic=True)
+    return samples.map(_Unpacker(config), num_parallel_calls=config.num_parallel_calls)
 
 
 def make_dataset(config: PipelineConfig) -> tf.data.Dataset:
     """One epoch of batches: uint8 "tgt_image" [B,H,W,3], "src_image_stack" [B,H,W,3(L-1)], float32
     "intrinsics" [B,num_scales,3,3] and, with_boundary, float32 "boundary" [B,H,W,1] in [0, 1]."""
-    records = _folder_records(config) if config.source == "folder" else _tfds_records(config)
-    samples = records.interleave(checked_decode, cycle_length=4, block_length=1,
-                                 num_parallel_calls=config.num_parallel_calls, deterministic=True)
-    samples = samples.map(_Unpacker(config), num_parallel_calls=config.num_parallel_calls)
+    samples = _samples(_records(config), config)
     if config.augment and (config.flip or config.per_sample_augment):
         # A stream of its own (second key seed + 1), so that no draw is shared with the per-batch augmentation.
         draws = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
@@ -236,13 +269,26 @@ def steps_per_epoch(config: PipelineConfig) -> int:
 
 
 def check_dataset(config: PipelineConfig) -> None:
-    """Cheap start-up check: the list exists and is well-formed, and its first sample has a cam file of 9 finite
-    numbers and a JPEG that decodes in full, of the right size (with a boundary panel if with_boundary). Raises
-    DataError naming the file. Later samples are checked as they are read."""
+    """Cheap start-up check: the list exists and is well-formed, and its first sample has a cam file and a JPEG
+    that obey the sample format's rules (prep/samples.py: the camera rule, a JPEG that decodes in full to RGB, grey
+    included) and the right size (with a boundary panel if with_boundary); then the first sample goes through the
+    graph that reads every sample mid-run, so that the start-up check passes nothing the graph refuses (PIL decodes
+    a few damaged JPEGs that libjpeg refuses). Raises DataError naming the file. Later samples are checked by the
+    same graph as they are read."""
     if config.source == "tfds":
         if num_samples(config) < config.batch_size:
             raise DataError(f"{config.tfds_data_dir}: TFDS split {config.split!r} has fewer samples than one batch")
-        return
+    else:
+        _check_first_sample(config)
+    first = replace(config, shuffle=False)
+    try:
+        next(iter(_samples(_records(first).take(1), first)))
+    except tf.errors.OpError as error:
+        raise DataError(error_summary(error)) from error
+
+
+def _check_first_sample(config: PipelineConfig) -> None:
+    """The first listed sample of the folder by the Python readers (their messages say the most)."""
     entries = read_split_list(config.dataset_dir, config.split)
     if len(entries) < config.batch_size:
         raise DataError(f"{Path(config.dataset_dir) / (config.split + '.txt')}: {len(entries)} samples, fewer than "

@@ -6,7 +6,6 @@ models, with the same steps.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -18,7 +17,9 @@ from sfmlearner_tf.evaluation.depth_gt import SparseDepth, cached_gt_depths
 from sfmlearner_tf.evaluation.depth_metrics import format_labelled_table, format_metrics_table, score_depths
 from sfmlearner_tf.evaluation.depth_predict import predict_depths
 from sfmlearner_tf.evaluation.exports import export_depths, export_name
+from sfmlearner_tf.evaluation.prediction_file import check_one_source
 from sfmlearner_tf.evaluation.priors import PRIOR_NAMES, prior_depths
+from sfmlearner_tf.evaluation.result_json import result_json
 from sfmlearner_tf.evaluation.split_files import (
     find_test_file_list,
     read_test_lines,
@@ -32,8 +33,8 @@ from sfmlearner_tf.settings import PROGRESS_EVERY, check_settings, setting
 @dataclass(frozen=True)
 class DepthEvalConfig:
     """Eigen-split depth evaluation (defaults = the original's). Exactly one prediction source is used: the
-    in-memory DispNet passed to evaluate_depth, else `pred_file`, else `ckpt_file` (those two, and the model B
-    of compare_ckpt_file, are read by sfmlearner_tf/tasks/evaluate.py)."""
+    in-memory DispNet passed to evaluate_depth, else `pred_file` or `ckpt_file`, never both (those two, and the
+    model B of compare_ckpt_file, are read by sfmlearner_tf/tasks/evaluate.py)."""
 
     dataset_dir: str = setting(help="KITTI raw root (<date>/<drive>/...).")
     test_file_list: str | None = setting(None, "Eigen test list (the original repo's data/kitti/test_files_eigen.txt); "
@@ -71,6 +72,7 @@ class DepthEvalConfig:
 
     def __post_init__(self) -> None:
         check_settings(self)
+        check_one_source(self.ckpt_file, self.pred_file, "pred_file")
         if self.min_depth >= self.max_depth:
             raise ConfigError(f"DepthEvalConfig.min_depth must be below max_depth={self.max_depth}, got "
                               f"{self.min_depth}", fields=("min_depth",))
@@ -174,9 +176,9 @@ def format_baselines_table(result: dict) -> str:
 
 
 def write_result(config: DepthEvalConfig, result: dict) -> None:
-    """<output_dir>/depth_eval.json (nothing without an output_dir)."""
+    """<output_dir>/depth_eval.json, strict JSON (non-finite numbers as null; nothing without an output_dir)."""
     if config.output_dir:
-        atomic_write_text(Path(config.output_dir) / "depth_eval.json", json.dumps(result, indent=1))
+        atomic_write_text(Path(config.output_dir) / "depth_eval.json", result_json(result))
 
 
 def evaluate_depth(config: DepthEvalConfig, depth_net) -> dict:

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.ops.image_files import read_rgb
 from sfmlearner_tf.progress import ProgressReporter
 
 UINT8_TO_UNIT = np.float32(1.0 / 255.0)  # tf.image.convert_image_dtype's factor for uint8 -> float32
@@ -20,13 +20,9 @@ UINT8_TO_UNIT = np.float32(1.0 / 255.0)  # tf.image.convert_image_dtype's factor
 
 def load_resized_image(path: str | os.PathLike, height: int, width: int,
                        resample: Image.Resampling = Image.Resampling.LANCZOS) -> np.ndarray:
-    """An RGB image file resized to width x height with PIL (LANCZOS for depth, as the original's test script)."""
-    try:
-        with Image.open(path) as image:
-            rgb = image if image.mode == "RGB" else image.convert("RGB")
-            return resize_rgb(np.asarray(rgb), height, width, resample)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read image ({exc})") from exc
+    """An image file (any bit depth: ops/image_files.py) resized to width x height with PIL (LANCZOS for depth,
+    as the original's test script)."""
+    return resize_rgb(read_rgb(path), height, width, resample)
 
 
 def resize_rgb(image: np.ndarray, height: int, width: int,

@@ -10,8 +10,6 @@ named after its first frame.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -25,7 +23,14 @@ from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.evaluation.depth_predict import load_resized_image, to_network_range
 from sfmlearner_tf.evaluation.full_trajectory import ALIGNMENTS, evaluate_full_trajectory, full_trajectory_lines
 from sfmlearner_tf.evaluation.pose_ate import directory_ate
-from sfmlearner_tf.evaluation.pose_snippets import snippet_starts, write_gt_snippets, write_snippet
+from sfmlearner_tf.evaluation.pose_snippets import (
+    sequence_snippet_starts,
+    snippet_starts,
+    write_gt_snippets,
+    write_snippet,
+)
+from sfmlearner_tf.evaluation.prediction_file import check_one_source
+from sfmlearner_tf.evaluation.result_json import result_json
 from sfmlearner_tf.io_utils import atomic_write_text, check_writable_folder, claim_output_folder
 from sfmlearner_tf.prep.kitti_io import read_times
 from sfmlearner_tf.progress import ProgressReporter
@@ -59,6 +64,7 @@ class PoseEvalConfig:
 
     def __post_init__(self) -> None:
         check_settings(self)
+        check_one_source(self.ckpt_file, self.pred_dir, "pred_dir")
 
 
 def sequence_frames(odom_dir: str | os.PathLike, sequence: int) -> tuple[list[Path], np.ndarray]:
@@ -126,7 +132,9 @@ def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None,
     the net and restore_models' info; sfmlearner_tf/tasks/evaluate.py passes it), called once the output
     folder is claimed. With config.full_trajectory the snippets are also chained and scored as one trajectory
     (result["full_trajectory"]). `notes` (e.g. a train/test overlap warning) end the table and go into the JSON
-    as "notes"."""
+    as "notes". What cannot be scored honestly is a DataError before any JSON is written: a sequence too short
+    for one snippet, predictions missing or extra against the ground-truth snippets, nothing left to score
+    (pose_ate.directory_ate)."""
     out = check_writable_folder(config.output_dir, "--output_dir")
     pred_dir = Path(config.pred_dir) if config.pred_dir else out / f"pred_{config.test_seq:02d}"
     picked = None
@@ -134,6 +142,7 @@ def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None,
         if pose_exp_net is None and restore_net is None:
             raise ConfigError("pose evaluation needs --ckpt_file or --pred_dir")
         images, times = sequence_frames(config.dataset_dir, config.test_seq)
+        sequence_snippet_starts(len(images), config.seq_length, config.test_seq, images[0].parent)
         model = "an in-memory model" if pose_exp_net is not None else str(Path(config.ckpt_file).resolve())
         claim_output_folder(pred_dir, {"predictions_of": model, "dataset_dir": str(Path(config.dataset_dir).resolve()),
                                        "test_seq": config.test_seq, "seq_length": config.seq_length,
@@ -152,7 +161,7 @@ def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None,
     elif not gt_dir.is_dir():
         raise DataError(f"{gt_dir}: ground-truth snippet folder not found")
     result = {"split": "odometry", "test_seq": config.test_seq,
-              **directory_ate(gt_dir, pred_dir, config.keep_zero_ate),
+              **directory_ate(gt_dir, pred_dir, config.keep_zero_ate, f"sequence {config.test_seq:02d}"),
               "pred_dir": str(pred_dir), "gt_dir": str(gt_dir), "config": asdict(config)}
     result["table"] = _table(config.test_seq, result, config.keep_zero_ate)
     if picked is not None:
@@ -165,20 +174,8 @@ def evaluate_pose(config: PoseEvalConfig, pose_exp_net=None,
     if notes:
         result["notes"] = list(notes)
         result["table"] += "".join(f"\n{note}" for note in notes)
-    atomic_write_text(out / f"pose_eval_{config.test_seq:02d}.json",
-                      json.dumps(_nan_to_null(result), indent=1, allow_nan=False))
+    atomic_write_text(out / f"pose_eval_{config.test_seq:02d}.json", result_json(result))
     return result
-
-
-def _nan_to_null(value: object) -> object:
-    """`value` with every non-finite float replaced by None, so that the JSON written is valid (null)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _nan_to_null(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_nan_to_null(item) for item in value]
-    return value
 
 
 def _table(test_seq: int, result: dict, keep_zero_ate: bool) -> str:

@@ -84,16 +84,22 @@ def read_tum_file(path: str | os.PathLike) -> dict[float, list[str]]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: pose file not found")
-    text = path.read_text().replace(",", " ").replace("\t", " ")
+    try:
+        text = path.read_text(encoding="utf-8").replace(",", " ").replace("\t", " ")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read this pose file ({type(exc).__name__})") from exc
     entries = {}
     for line_no, line in enumerate(text.split("\n"), start=1):
         fields = line.split()
         if not line or line[0] == "#" or len(fields) < 2:
             continue
         try:
-            entries[float(fields[0])] = fields[1:]
+            stamp = float(fields[0])
         except ValueError as exc:
-            raise DataError(f"{path}:{line_no}: timestamp is not a number ({exc})") from exc
+            raise DataError(f"{path}:{line_no}: timestamp is not a number ({str(exc)[:80]})") from exc
+        if not math.isfinite(stamp):
+            raise DataError(f"{path}:{line_no}: timestamp is not finite ({fields[0]})")
+        entries[stamp] = fields[1:]
     return entries
 
 
@@ -113,6 +119,40 @@ def snippet_starts(num_frames: int, seq_length: int = 5) -> range:
     return range(max(num_frames - seq_length + 1, 0))
 
 
+def sequence_snippet_starts(num_frames: int, seq_length: int, sequence: int, source: str | os.PathLike) -> range:
+    """snippet_starts of a sequence to be scored: one too short for a single snippet has nothing to score, a
+    DataError naming `source` (the file or folder its frames come from) and the sequence."""
+    starts = snippet_starts(num_frames, seq_length)
+    if not starts:
+        raise DataError(f"{source}: sequence {sequence:02d} has {num_frames} frame(s), fewer than one "
+                        f"{seq_length}-frame snippet: nothing to score")
+    return starts
+
+
+def name_list(names: Sequence[str], shown: int = 3) -> str:
+    """The first `shown` names, comma-separated, then "..." if there are more (keeps messages one short line)."""
+    return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
+
+
+def matched_snippet_names(gt_dir: str | os.PathLike, pred_dir: str | os.PathLike, label: str) -> list[str]:
+    """The sorted names of the ground-truth snippet files (*.txt) of `gt_dir`, each with a same-named prediction
+    in `pred_dir`. Scoring a subset is not the sequence's score (the original skips what lacks a partner): a
+    prediction missing for a ground-truth snippet, one without ground truth, or no ground truth at all is a
+    DataError saying how many and naming the first few; `label` (e.g. "sequence 09") starts the message."""
+    truth = sorted(path.name for path in Path(gt_dir).glob("*.txt"))
+    if not truth:
+        raise DataError(f"{label}: {gt_dir} holds no ground-truth snippet files (*.txt): nothing to score")
+    predicted = {path.name for path in Path(pred_dir).glob("*.txt")}
+    missing = [name for name in truth if name not in predicted]
+    extra = sorted(predicted.difference(truth))
+    if missing or extra:
+        problems = [f"{len(missing)} of {len(truth)} missing ({name_list(missing)})"] if missing else []
+        problems += [f"{len(extra)} extra ({name_list(extra)})"] if extra else []
+        raise DataError(f"{label}: the predicted snippets in {pred_dir} do not match the ground truth in {gt_dir}: "
+                        f"{'; '.join(problems)}")
+    return truth
+
+
 def write_gt_snippets(odom_dir: str | os.PathLike, sequence: int, out_dir: str | os.PathLike,
                       seq_length: int = 5) -> int:
     """Ground-truth snippets of `sequences/<XX>` from `poses/<XX>.txt` and `times.txt`; returns their count.
@@ -124,7 +164,7 @@ def write_gt_snippets(odom_dir: str | os.PathLike, sequence: int, out_dir: str |
     if len(times) != len(poses):
         raise DataError(f"{times_path}: {len(times)} timestamps but {len(poses)} poses in poses/{sequence:02d}.txt")
     vecs = world_to_camera_vecs(poses)
-    starts = snippet_starts(len(poses), seq_length)
+    starts = sequence_snippet_starts(len(poses), seq_length, sequence, odom_dir / "poses" / f"{sequence:02d}.txt")
     for start in starts:
         if not (Path(out_dir) / f"{start:06d}.txt").is_file():
             write_snippet(out_dir, start, vecs[start:start + seq_length], times[start:start + seq_length])

@@ -6,21 +6,23 @@ allow_pickle) an object array of N 2-D floating-point maps, possibly of differen
 such array. Refused, each with a DataError naming the file: anything that is not a NumPy file, a damaged one,
 integer or boolean arrays (usually a scaled export such as KITTI's uint16 depth x 256: converting them here would
 guess the scale), non-finite or non-positive depths (nan, inf, zeros, negated depths), a map count other than
-the test list's, and maps that cannot cover the image (under MIN_SIDE pixels a side, or a width/height ratio more
-than MAX_ASPECT_FACTOR times off the image's, e.g. a transposed [N, W, H] array).
+the test list's (missing or extra maps), and maps that cannot cover the image (under MIN_SIDE pixels a side, or a
+width/height ratio more than MAX_ASPECT_FACTOR times off the image's, e.g. a transposed [N, W, H] array). A file (or
+a folder of pose snippets) given together with a checkpoint is refused too (check_one_source).
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import tokenize
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.errors import ConfigError, DataError
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -36,7 +38,7 @@ def _npy_dtype(path: Path) -> np.dtype | None:
         with open(path, "rb") as handle:
             reader = readers.get(np.lib.format.read_magic(handle))
             return reader(handle)[2] if reader else None
-    except (OSError, ValueError, EOFError):
+    except (OSError, ValueError, EOFError, SyntaxError, tokenize.TokenError):  # a damaged header dict
         return None
 
 
@@ -126,6 +128,14 @@ def load_prediction_file(path: str | os.PathLike, allow_pickle: bool = False) ->
     depths = _as_depth_maps(path, array)
     _check_values(path, depths)
     return depths
+
+
+def check_one_source(ckpt_file: str | None, predictions: str | None, field: str) -> None:
+    """Refuses a checkpoint and existing predictions (the config's `field`: a file or folder) given together:
+    which one was scored would be a guess, so it is a ConfigError naming both flags (through `fields`)."""
+    if ckpt_file and predictions:
+        raise ConfigError(f"--ckpt_file and --{field} both given: evaluation scores one source, the checkpoint's "
+                          f"predictions or those of --{field}; drop one of the two flags", fields=(field,))
 
 
 def check_prediction_shapes(path: str | os.PathLike, depths: Sequence[np.ndarray],

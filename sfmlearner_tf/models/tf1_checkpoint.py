@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
-from sfmlearner_tf.errors import CheckpointError, UnreadableCheckpointError
+from sfmlearner_tf.errors import CheckpointError, UnreadableCheckpointError, error_summary
 from sfmlearner_tf.models.disp_net import DispNet
 from sfmlearner_tf.models.pose_exp_net import PoseExpNet
 
@@ -42,18 +42,11 @@ def tf1_variable_map(model: DispNet | PoseExpNet) -> dict[str, keras.Variable]:
     return mapping
 
 
-def error_text(error: BaseException) -> str:
-    """A TensorFlow or OS error as one line, without TF's `{{function_node ...}}` and `[Op:...]` tags."""
-    text = error.message if isinstance(error, tf.errors.OpError) else (getattr(error, "strerror", None) or str(error))
-    text = re.sub(r"\{\{[^}]*\}\}|\[Op:[^\]]*\].*$", "", " ".join(str(text).split()))
-    return text.strip()
-
-
 def _open_reader(prefix: str) -> tf.train.CheckpointReader:
     try:
         return tf.train.load_checkpoint(str(prefix))
     except (tf.errors.OpError, ValueError) as error:
-        raise UnreadableCheckpointError(f"{prefix}: cannot read a checkpoint there ({error_text(error)})") from error
+        raise UnreadableCheckpointError(f"{prefix}: cannot read a checkpoint there ({error_summary(error)})") from error
 
 
 def check_readable(prefix: str) -> None:
@@ -66,7 +59,7 @@ def check_readable(prefix: str) -> None:
             reader.get_tensor(key)
         except (IndexError, ValueError, tf.errors.OpError) as error:
             raise UnreadableCheckpointError(f"{prefix}: the checkpoint is truncated or damaged "
-                                            f"({error_text(error)})") from error
+                                            f"({error_summary(error)})") from error
 
 
 def holds_optimizer(prefix: str) -> bool:
@@ -140,7 +133,7 @@ def _load(prefix: str, reader: tf.train.CheckpointReader, keys: dict[str, str],
         values = {name: reader.get_tensor(keys[name]) for name in expected}
     except (IndexError, ValueError, tf.errors.OpError) as error:
         raise UnreadableCheckpointError(f"{prefix}: the checkpoint is truncated or damaged "
-                                        f"({error_text(error)})") from error
+                                        f"({error_summary(error)})") from error
     for name, variable in expected.items():
         variable.assign(values[name].astype(variable.dtype))
     info = {"loaded": len(expected), "kept_initial": len(kept_initial), "unused": len(shapes) - len(expected)}

@@ -1,8 +1,18 @@
 """What sfm-predict writes per frame (depth .npy, colour-mapped disparity PNG, point cloud PLY), the
-side-by-side MP4, and the metric copies of depth and trajectory."""
+side-by-side MP4, and the metric copies of depth and trajectory.
+
+A per-frame output is reused by a rerun only when it is provably current: beside it, `<name>.input_sha256`
+records the SHA-256 of what it was made from, the frame as the network sees it (RGB uint8 at the network's size,
+see `input_digest`), and a rerun reuses the output only when the frame it decodes now has the same digest. A
+content digest rather than the input file's size and mtime: the frames are decoded on every run anyway (for
+the pose net, the video and the cameras), hashing one costs about 0.1 ms at 128x416, and it is exact where
+size + mtime are not (an edit that keeps them, a restored copy; a re-encoded video whose frames are the same).
+The record is removed before an output is replaced and written after it, so an interrupted write never leaves
+a record that vouches for another frame's output."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -19,47 +29,86 @@ from sfmlearner_tf.predict.point_cloud import write_ply
 from sfmlearner_tf.predict.trajectory import write_trajectory
 
 
+def input_digest(image: np.ndarray) -> str:
+    """SHA-256 (hex) of a frame as the network sees it (RGB uint8 [H, W, 3] at the network's size) and its shape:
+    what a per-frame output records as its source."""
+    digest = hashlib.sha256(f"{image.dtype} {image.shape}\n".encode())
+    digest.update(np.ascontiguousarray(image).tobytes())
+    return digest.hexdigest()
+
+
+class _MadeFrom:
+    """The record beside a per-frame output (`<folder>/<name>.input_sha256`) of the input digest it was made from."""
+
+    SUFFIX = ".input_sha256"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def matches(self, name: str, digest: str) -> bool:
+        try:
+            return (self.folder / f"{name}{self.SUFFIX}").read_text().strip() == digest
+        except (OSError, UnicodeDecodeError):
+            return False
+
+    def forget(self, name: str) -> None:
+        (self.folder / f"{name}{self.SUFFIX}").unlink(missing_ok=True)
+
+    def record(self, name: str, digest: str) -> None:
+        atomic_write_text(self.folder / f"{name}{self.SUFFIX}", digest + "\n")
+
+
 class DepthFiles:
-    """<out>/depth/<name>.npy (float32 depth at the network's size, up to scale) and <out>/disparity/<name>.png
-    (magma-coloured disparity, the evaluation exports' normalisation)."""
+    """<out>/depth/<name>.npy (float32 depth at the network's size, up to scale), its made-from record
+    <name>.input_sha256 and <out>/disparity/<name>.png (magma-coloured disparity, the evaluation exports'
+    normalisation)."""
 
     def __init__(self, out_dir: str | os.PathLike) -> None:
         self.depth_dir = Path(out_dir) / "depth"
         self.disparity_dir = Path(out_dir) / "disparity"
+        self._made_from = _MadeFrom(self.depth_dir)
 
     def paths(self, name: str) -> tuple[Path, Path]:
         return self.depth_dir / f"{name}.npy", self.disparity_dir / f"{name}.png"
 
-    def done(self, name: str) -> bool:
-        """Both files exist (written atomically, so they are complete): a resumed run reuses them."""
-        return all(path.is_file() for path in self.paths(name))
+    def done(self, name: str, digest: str) -> bool:
+        """Both files exist (written atomically, so they are complete) and were made from the input with this
+        digest: a rerun reuses them."""
+        return all(path.is_file() for path in self.paths(name)) and self._made_from.matches(name, digest)
 
-    def save(self, name: str, depth: np.ndarray) -> np.ndarray:
-        """Writes both files; returns the colour image."""
+    def save(self, name: str, depth: np.ndarray, digest: str) -> np.ndarray:
+        """Writes both files and then the record of `digest`; returns the colour image."""
         depth_path, disparity_path = self.paths(name)
         color = depth_to_color(depth)
+        self._made_from.forget(name)
         atomic_save_npy(depth_path, depth.astype(np.float32))
         atomic_save_image(disparity_path, color)
+        self._made_from.record(name, digest)
         return color
 
 
 class CloudFiles:
-    """<out>/clouds/<name>.ply. The folder is claimed by the clouds' settings (format, depth cap, K, scale), so
-    a resumed run reuses only clouds made the same way; each file is written atomically."""
+    """<out>/clouds/<name>.ply and its made-from record. The folder is claimed by the clouds' settings (format,
+    depth cap, K, scale), and each cloud records the digest of its frame (whose depth it back-projects and
+    whose colours it takes), so a resumed run reuses only clouds made the same way from the same frame; each
+    file is written atomically."""
 
     def __init__(self, out_dir: str | os.PathLike, identity: dict[str, object]) -> None:
         self.folder = Path(out_dir) / "clouds"
         self.ply_format = str(identity["format"])
         claim_output_folder(self.folder, identity)
+        self._made_from = _MadeFrom(self.folder)
 
     def path(self, name: str) -> Path:
         return self.folder / f"{name}.ply"
 
-    def done(self, name: str) -> bool:
-        return self.path(name).is_file()
+    def done(self, name: str, digest: str) -> bool:
+        return self.path(name).is_file() and self._made_from.matches(name, digest)
 
-    def save(self, name: str, points: np.ndarray, colors: np.ndarray, comment: str) -> None:
+    def save(self, name: str, points: np.ndarray, colors: np.ndarray, comment: str, digest: str) -> None:
+        self._made_from.forget(name)
         write_ply(self.path(name), points, colors, self.ply_format, comment)
+        self._made_from.record(name, digest)
 
 
 def write_metric_outputs(out_dir: str | os.PathLike, names: Sequence[str], estimate: ScaleEstimate,

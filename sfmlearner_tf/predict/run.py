@@ -3,8 +3,9 @@ chained camera trajectory of the sequence, and with the camera's intrinsics poin
 
 Frames are resized as the original's test scripts did: PIL LANCZOS to the depth net's size (test_kitti_depth),
 PIL bilinear to the pose net's (test_kitti_pose); depth = 1 / disp1. Depth and pose run in batches. A rerun
-into the same output folder reuses the depth files already written (the folder is claimed by one input,
-checkpoint and size); the trajectory and the MP4 are made again. After the depth pass come the metric scale
+into the same output folder reuses a frame's depth files only when they were made from the same frame (each
+records the digest of its network input: predict/outputs.py; the folder is claimed by one input, checkpoint and
+size); the trajectory and the MP4 are made again. After the depth pass come the metric scale
 (metric/: depth and trajectory in metres, scale.json, made again) and the point clouds (clouds/, resumed like
 the depth files; cloud_fused.ply, made again): predict/scene_outputs.py.
 """
@@ -29,7 +30,7 @@ from sfmlearner_tf.models import DISP_NET_MULTIPLE
 from sfmlearner_tf.models.restore import restore_depth_net, restore_pose_net
 from sfmlearner_tf.predict.intrinsics import Camera, check_camera_options, make_camera
 from sfmlearner_tf.predict.metric_scale import MetricOptions
-from sfmlearner_tf.predict.outputs import DepthFiles, SideBySideVideo, write_metric_outputs
+from sfmlearner_tf.predict.outputs import DepthFiles, SideBySideVideo, input_digest, write_metric_outputs
 from sfmlearner_tf.predict.point_cloud import CloudOptions
 from sfmlearner_tf.predict.scene_outputs import estimate_scale, write_clouds
 from sfmlearner_tf.predict.trajectory import chain_trajectory, write_trajectory
@@ -103,14 +104,16 @@ class PredictConfig:
 
 @dataclass(frozen=True)
 class PredictResult:
-    """What a run did: frames, wall time and rate (decoding, both nets and writing), the checkpoints read, the
-    paths of the video, trajectory, metric folder and clouds (None when not made), the camera's K's (camera),
-    the metric scale, and notes (K and scale in a line each, for the log)."""
+    """What a run did: frames, wall time and rate (decoding, both nets and writing), frames whose depth files
+    were reused (made from the same frame by an earlier run), the checkpoints read, the paths of the video,
+    trajectory, metric folder and clouds (None when not made), the camera's K's (camera), the metric scale, and
+    notes (K and scale in a line each, for the log)."""
 
     frames: int
     seconds: float
     frames_per_second: float
     depth_checkpoint: str
+    depth_reused: int = 0
     pose_checkpoint: str | None = None
     video: str | None = None
     trajectory: str | None = None
@@ -124,26 +127,30 @@ class PredictResult:
 
 
 class _DepthStage:
-    """Batches frames through DispNet (skipping frames whose files exist) and writes files and video frames."""
+    """Batches frames through DispNet (skipping frames whose files were made from the same frame) and writes
+    files and video frames; `reused` counts the frames skipped."""
 
     def __init__(self, config: PredictConfig, depth_net, files: DepthFiles, video: SideBySideVideo | None) -> None:
         self.config, self.files, self.video = config, files, video
         self.predict = DepthPredictor(depth_net, config.img_height, config.img_width)
-        self.pending: list[tuple[str, np.ndarray]] = []
+        self.pending: list[tuple[str, np.ndarray, str]] = []
+        self.reused = 0
 
     def add(self, name: str, frame: np.ndarray) -> None:
-        self.pending.append((name, resize_rgb(frame, self.config.img_height, self.config.img_width)))
+        image = resize_rgb(frame, self.config.img_height, self.config.img_width)
+        self.pending.append((name, image, input_digest(image)))
         if len(self.pending) == self.config.batch_size:
             self.flush()
 
     def flush(self) -> None:
-        todo = [i for i, (name, _) in enumerate(self.pending) if not self.files.done(name)]
+        todo = [i for i, (name, _, digest) in enumerate(self.pending) if not self.files.done(name, digest)]
+        self.reused += len(self.pending) - len(todo)
         predicted = {}
         if todo:
             depths = self.predict(np.stack([self.pending[i][1] for i in todo]))
             predicted = dict(zip(todo, depths))
-        for index, (name, image) in enumerate(self.pending):
-            color = self.files.save(name, predicted[index]) if index in predicted else None
+        for index, (name, image, digest) in enumerate(self.pending):
+            color = self.files.save(name, predicted[index], digest) if index in predicted else None
             if self.video is not None:
                 self.video.write(image, color if color is not None else _color_of(self.files, name))
         self.pending = []
@@ -216,7 +223,7 @@ def predict(config: PredictConfig) -> PredictResult:
             pose_stage.flush()
     seconds, frames = time.monotonic() - started, len(names)
     result = PredictResult(frames=frames, seconds=round(seconds, 3), frames_per_second=round(frames / seconds, 3),
-                           depth_checkpoint=str(depth_info["checkpoint"]),
+                           depth_checkpoint=str(depth_info["checkpoint"]), depth_reused=depth_stage.reused,
                            pose_checkpoint=str(pose_info["checkpoint"]) if pose_info else None,
                            video=str(video_path) if video_path else None,
                            camera=camera.record() if camera else None,

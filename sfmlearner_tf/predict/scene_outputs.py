@@ -18,7 +18,7 @@ from sfmlearner_tf.predict.metric_scale import (
     scale_from_plane_fits,
     scale_from_speed,
 )
-from sfmlearner_tf.predict.outputs import CloudFiles, DepthFiles
+from sfmlearner_tf.predict.outputs import CloudFiles, DepthFiles, input_digest
 from sfmlearner_tf.predict.point_cloud import CloudOptions, frame_cloud, transform_points, voxel_filter, write_ply
 from sfmlearner_tf.prep.frame_sources import FrameSource
 from sfmlearner_tf.progress import ProgressReporter
@@ -46,7 +46,7 @@ def estimate_scale(options: MetricOptions, out_dir: str | os.PathLike, names: Se
 def write_clouds(options: CloudOptions, source: FrameSource, out_dir: str | os.PathLike, camera: Camera,
                  estimate: ScaleEstimate | None, poses: np.ndarray | None,
                  progress_every_s: float = 10.0) -> tuple[Path | None, Path | None]:
-    """<out>/clouds/<name>.ply (options.per_frame; frames with a cloud already are skipped) and
+    """<out>/clouds/<name>.ply (options.per_frame; a frame's cloud made from the same frame is kept) and
     <out>/cloud_fused.ply (options.fused; needs `poses`, camera-to-first-camera per frame), in metres when
     `estimate` is given, else in the network's units. Returns the folder and the fused file (None if not made)."""
     out_dir = Path(out_dir)
@@ -62,14 +62,16 @@ def write_clouds(options: CloudOptions, source: FrameSource, out_dir: str | os.P
     progress = ProgressReporter(source.count(), "point clouds", every_s=progress_every_s, unit="frames")
     for index, (name, frame) in enumerate(source.frames()):
         progress.update()
-        per_frame = files is not None and not files.done(name)
+        image = resize_rgb(frame, height, width)
+        digest = input_digest(image)
+        per_frame = files is not None and not files.done(name, digest)
         if not (per_frame or options.fused):
             continue
         depth = np.load(depth_files.paths(name)[0]) * np.float32(scale)
-        image = resize_rgb(frame, height, width)
         if per_frame:
             files.save(name, *frame_cloud(depth, image, intrinsics, options.max_depth),
-                       comment=f"sfm-predict frame {name}, camera axes (x right, y down, z forward), units {units}")
+                       comment=f"sfm-predict frame {name}, camera axes (x right, y down, z forward), units {units}",
+                       digest=digest)
         if options.fused:
             points, colors = frame_cloud(depth, image, intrinsics, options.max_depth, options.stride)
             pose = poses[index].copy()

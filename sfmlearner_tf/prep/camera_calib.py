@@ -12,6 +12,7 @@ format has none). The intrinsics are those of the frames as stored (before any c
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -24,8 +25,9 @@ MAX_PINHOLE_HFOV_DEG = 170.0  # wider lenses are fisheyes, which a pinhole K doe
 
 def intrinsics_matrix(fx: float, fy: float, cx: float, cy: float) -> np.ndarray:
     """K (float64 3x3) from the four numbers; focal lengths must be positive."""
-    if fx <= 0 or fy <= 0:
-        raise ConfigError(f"focal lengths must be positive, got fx={fx}, fy={fy}")
+    if not all(math.isfinite(v) for v in (fx, fy, cx, cy)) or fx <= 0 or fy <= 0:
+        raise ConfigError(f"focal lengths must be positive and all four numbers finite, got fx={fx}, fy={fy}, "
+                          f"cx={cx}, cy={cy}")
     return np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
 
 
@@ -77,7 +79,10 @@ def read_calibration(path: str | os.PathLike, name: str = "") -> np.ndarray:
     except ValueError as exc:
         raise DataError(f"{path}: a calibration value is not a number ({exc})") from exc
     if values.size == 4:
-        return intrinsics_matrix(*values)
+        try:
+            return intrinsics_matrix(*values)
+        except ConfigError as exc:
+            raise DataError(f"{path}: {exc}") from exc
     if values.size not in (9, 12):
         raise DataError(f"{path}: {values.size} numbers; expected 4 (fx fy cx cy), 9 (K) or 12 (a 3x4 P)")
     matrix = values.reshape(3, -1)[:, :3]

@@ -62,6 +62,13 @@ class PrepareConfig:
             raise ConfigError(f"PrepareConfig.shard_index must be smaller than num_shards={self.num_shards}, got "
                               f"{self.shard_index}", fields=("shard_index",))
 
+    def samples_identity(self) -> dict[str, object]:
+        """What makes prepared samples of one folder compatible: a rerun into a folder prepared with other values
+        is refused (io_utils.claim_output_folder), never mixed. Shards, threads and the sources' paths may differ
+        (several videos or shards go into one folder)."""
+        return {"dataset_name": self.dataset_name, "seq_length": self.seq_length, "img_height": self.img_height,
+                "img_width": self.img_width, "boundary_source": self.effective_boundary_source}
+
     @property
     def effective_boundary_source(self) -> str:
         if self.boundary_source:

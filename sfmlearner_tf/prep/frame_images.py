@@ -5,20 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.ops.image_files import read_rgb
 
 
 def load_frame(path: Path) -> np.ndarray:
-    """A raw frame as RGB uint8 [H, W, 3] (grey or RGBA images are converted), errors naming the file."""
-    if not path.is_file():
-        raise DataError(f"{path}: image not found")
-    try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
-    except (OSError, UnidentifiedImageError) as exc:
-        raise DataError(f"{path}: corrupt or unreadable image ({exc})") from exc
+    """A raw frame as RGB uint8 [H, W, 3], by the one rule for images of any bit depth (ops/image_files.py),
+    errors naming the file."""
+    return read_rgb(path)
 
 
 def resize_frame(image: np.ndarray, height: int, width: int) -> np.ndarray:

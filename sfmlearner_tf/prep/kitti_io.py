@@ -28,12 +28,32 @@ def _require_file(path: str | os.PathLike) -> Path:
     return path
 
 
+def _read_text(path: str | os.PathLike) -> tuple[Path, str]:
+    """The path and text of a text file that must exist; unreadable or not text is a DataError naming it."""
+    path = _require_file(path)
+    try:
+        return path, path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read this text file ({type(exc).__name__})") from exc
+
+
+def _numbers(path: Path, fields: list[str], what: str) -> np.ndarray:
+    """float64 values of text fields, every one a finite number, else a DataError naming the file."""
+    try:
+        values = np.array([float(v) for v in fields], dtype=np.float64)
+    except ValueError as exc:
+        raise DataError(f"{path}: {what} has a value that is not a number ({str(exc)[:80]})") from exc
+    if not np.isfinite(values).all():
+        raise DataError(f"{path}: {what} has a value that is not finite (nan or inf)")
+    return values
+
+
 def read_calib_file(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Reads a `key: v1 v2 ...` KITTI calibration file -> {key: float64 values}. An entry that is not numbers
     (calib_time, or a damaged line) is kept as a 0-d string array, so that `calib_matrix` can name its text."""
-    path = _require_file(path)
+    path, text = _read_text(path)
     data: dict[str, np.ndarray] = {}
-    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
+    for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         if ":" not in line:
@@ -95,11 +115,8 @@ def read_velodyne(path: str | os.PathLike) -> np.ndarray:
 
 def read_oxts(path: str | os.PathLike) -> np.ndarray:
     """Reads one oxts packet: 30 float64 values in the order of `OXTS_FIELDS`."""
-    path = _require_file(path)
-    try:
-        values = np.array([float(v) for v in path.read_text().split()], dtype=np.float64)
-    except ValueError as exc:
-        raise DataError(f"{path}: oxts packet has a value that is not a number ({exc})") from exc
+    path, text = _read_text(path)
+    values = _numbers(path, text.split(), "oxts packet")
     if values.size != len(OXTS_FIELDS):
         raise DataError(f"{path}: oxts packet has {values.size} values, expected {len(OXTS_FIELDS)}")
     return values
@@ -113,11 +130,8 @@ def read_odometry_intrinsics(calib_path: str | os.PathLike, cam: int = 2) -> np.
 
 def read_odometry_poses(path: str | os.PathLike) -> np.ndarray:
     """Reads `poses/XX.txt`: one 3x4 camera-to-world matrix per line -> float64 [N, 3, 4]."""
-    path = _require_file(path)
-    try:
-        rows = [[float(v) for v in line.split()] for line in path.read_text().splitlines() if line.strip()]
-    except ValueError as exc:
-        raise DataError(f"{path}: pose line has a value that is not a number ({exc})") from exc
+    path, text = _read_text(path)
+    rows = [_numbers(path, line.split(), "a pose line") for line in text.splitlines() if line.strip()]
     bad = [i + 1 for i, row in enumerate(rows) if len(row) != 12]
     if bad:
         raise DataError(f"{path}: lines {bad[:5]} do not have 12 values")
@@ -126,8 +140,5 @@ def read_odometry_poses(path: str | os.PathLike) -> np.ndarray:
 
 def read_times(path: str | os.PathLike) -> np.ndarray:
     """Reads an odometry `times.txt`: one timestamp in seconds per line."""
-    path = _require_file(path)
-    try:
-        return np.array([float(v) for v in path.read_text().split()], dtype=np.float64)
-    except ValueError as exc:
-        raise DataError(f"{path}: timestamp that is not a number ({exc})") from exc
+    path, text = _read_text(path)
+    return _numbers(path, text.split(), "a timestamp")

@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import TextIO
 
 from sfmlearner_tf.errors import DataError
-from sfmlearner_tf.io_utils import check_writable_folder
 from sfmlearner_tf.prep.config import PrepareConfig, PrepareResult
 from sfmlearner_tf.prep.mask_sources import InstanceMaskSource, MaskRcnnFactory, make_mask_source
 from sfmlearner_tf.prep.planning import plan_samples, shard_of
-from sfmlearner_tf.prep.sample_writer import SampleWriter
+from sfmlearner_tf.prep.sample_writer import SampleWriter, claim_dump_root
 from sfmlearner_tf.prep.samples import cam_path_for
 from sfmlearner_tf.prep.split_lists import write_split_lists
 from sfmlearner_tf.prep.video_prepare import prepare_video
@@ -43,9 +42,9 @@ def prepare_dataset(config: PrepareConfig, mask_source: InstanceMaskSource | Non
     samples, loader = plan_samples(config)
     if not samples:
         raise DataError(f"{config.dataset_dir}: no training samples found for {config.dataset_name}")
-    check_writable_folder(config.dump_root, "--dump_root")
     if mask_source is None:
         mask_source = make_mask_source(config.effective_boundary_source, config.mask_rcnn_weights, mask_rcnn)
+    claim_dump_root(config)
     mine = shard_of(samples, config.shard_index, config.num_shards)
     writer = SampleWriter(config, loader, mask_source)
     progress = ProgressReporter(len(mine), f"prepare shard {config.shard_index}/{config.num_shards}",

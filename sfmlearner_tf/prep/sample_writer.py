@@ -9,12 +9,20 @@ from pathlib import Path
 import numpy as np
 
 from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.io_utils import check_writable_folder, claim_output_folder
 from sfmlearner_tf.ops.boundary import boundary_from_instance_masks
 from sfmlearner_tf.prep.config import PrepareConfig
 from sfmlearner_tf.prep.frame_images import load_frame, resize_frame, scale_intrinsics
 from sfmlearner_tf.prep.frame_lists import FrameLoader, SampleSpec
 from sfmlearner_tf.prep.mask_sources import InstanceMaskSource
 from sfmlearner_tf.prep.samples import cam_path_for, decoded_sample_size, read_cam_file, write_sample
+
+
+def claim_dump_root(config: PrepareConfig) -> None:
+    """Checks that --dump_root can be written and claims it for samples of this kind (config.samples_identity):
+    a folder prepared with another size, sequence length, data set or boundary source is refused, not mixed."""
+    check_writable_folder(config.dump_root, "--dump_root")
+    claim_output_folder(config.dump_root, config.samples_identity(), "--dump_root")
 
 
 def expected_widths(config: PrepareConfig) -> tuple[int, ...]:

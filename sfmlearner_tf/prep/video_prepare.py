@@ -37,7 +37,7 @@ from sfmlearner_tf.prep.frame_images import resize_frame, scale_intrinsics
 from sfmlearner_tf.prep.frame_lists import check_seq_length
 from sfmlearner_tf.prep.frame_sources import FrameSource, open_frame_source
 from sfmlearner_tf.prep.mask_sources import InstanceMaskSource, MaskRcnnFactory, make_mask_source
-from sfmlearner_tf.prep.sample_writer import expected_widths, is_finished
+from sfmlearner_tf.prep.sample_writer import claim_dump_root, expected_widths, is_finished
 from sfmlearner_tf.prep.samples import write_sample
 from sfmlearner_tf.prep.source_options import VideoOptions
 from sfmlearner_tf.prep.split_lists import write_split_lists
@@ -149,6 +149,7 @@ def prepare_video(config: PrepareConfig, mask_source: InstanceMaskSource | None 
     sequence = config.video.sequence_name or source.name
     if mask_source is None:
         mask_source = make_mask_source(config.effective_boundary_source, config.mask_rcnn_weights, mask_rcnn)
+    claim_dump_root(config)
     folder, widths, half = Path(config.dump_root) / sequence, expected_widths(config), config.seq_length // 2
     progress = ProgressReporter(source.count(), f"prepare video {sequence}", stream=stream, unit="frames")
     static, window = StaticFilter(config.video.min_flow), deque(maxlen=config.seq_length)

@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import numpy as np
 from sfmlearner_tf import __version__
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.io_utils import (
+    LOCK_NAME,
     atomic_path,
     atomic_save_image,
     atomic_save_npy,
@@ -133,7 +135,7 @@ def _check_existing(layout: Layout, config: SyntheticConfig) -> None:
         if existing.config != config:
             raise ConfigError(f"{path}: folder holds a data set rendered with a different config "
                               f"({existing.config}); render into a new folder")
-    elif layout.root.is_dir() and any(layout.root.iterdir()):
+    elif layout.root.is_dir() and any(path.name != LOCK_NAME for path in layout.root.iterdir()):  # a lock is no data
         pending = layout.root / PENDING_CONFIG
         if not pending.is_file() or _read_pending_config(pending) != config:
             raise ConfigError(f"{layout.root}: folder is not empty and holds no synthetic data set of this config")
@@ -194,9 +196,40 @@ def _render_frames(layout: Layout, config: SyntheticConfig, num_workers: int, pr
         for job in jobs:
             progress.update(_render_chunk(job))
         return
-    with multiprocessing.get_context("spawn").Pool(num_workers) as pool:
-        for count in pool.imap_unordered(_render_chunk, jobs):
+    with multiprocessing.get_context("spawn").Pool(num_workers, initializer=_QuietWorker.start) as pool:
+        for count in pool.imap_unordered(_QuietWorker.render, jobs):
             progress.update(count)
+
+
+class _QuietWorker:
+    """A render pool's worker leaves stopping to its parent: Ctrl-C is ignored (the terminal sends it to the
+    workers too), and the parent ends the pool with SIGTERM when it leaves the pool's block (done, or stopped by
+    a signal or an error). SIGTERM while rendering ends the worker as SystemExit, whose unwinding removes the
+    temporary file of a write in progress; otherwise (idle, or already exiting) the worker exits at once. Either
+    way without a traceback (the workers printed BrokenPipeError tracebacks when the parent was killed)."""
+
+    busy = False
+
+    @staticmethod
+    def start() -> None:
+        """Pool initializer: installs the signal handlers."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, _QuietWorker.stop)
+
+    @staticmethod
+    def stop(signum: int, frame: object) -> None:
+        if _QuietWorker.busy:
+            raise SystemExit(128 + signum)
+        os._exit(128 + signum)
+
+    @staticmethod
+    def render(job: tuple[str, dict[str, object], list[tuple[int, int]]]) -> int:
+        """_render_chunk, marked busy while it runs."""
+        _QuietWorker.busy = True
+        try:
+            return _render_chunk(job)
+        finally:
+            _QuietWorker.busy = False
 
 
 def _chunks(pending: list[tuple[int, int]], count: int) -> list[list[tuple[int, int]]]:

@@ -180,11 +180,15 @@ def run_demo(config: DemoConfig) -> dict:
     the training loop saved its state; running the demo again resumes it."""
     from sfmlearner_tf.training.loop import build_state
     from sfmlearner_tf.training.loop import train as train_run
+    from sfmlearner_tf.training.provenance import check_resume
 
     started = time.monotonic()
     prepare_demo_data(config)
     prepared_s = time.monotonic() - started
     train_config = config.train_config()
+    # A resume with other settings is refused now, before anything is scored (sfm-demo has no
+    # --allow_config_change: a new --work_dir starts afresh).
+    check_resume(train_config, f"delete {train_config.checkpoint_dir} or choose another --work_dir to start afresh")
     # "Before" = the very initial weights of the run (the same seed gives the same initialisation).
     keras.utils.set_random_seed(train_config.seed)
     initial = build_state(train_config).depth_net

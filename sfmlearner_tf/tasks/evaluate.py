@@ -131,7 +131,7 @@ def _depth_table(config: DepthEvalConfig, result: dict) -> str:
         height, width = compared["img_size"]
         lines += [format_metrics_table(compared["metrics"]).splitlines()[1],
                   f"row 1: A = {label_a}; row 2: B = {compared['checkpoint']} ({height}x{width})"]
-    elif config.ckpt_file and not config.pred_file:
+    elif config.ckpt_file:
         lines.append(f"model: {label_a}")
     boundary_b = format_boundary_line(compared.get("boundary") if compared else None).replace(
         "boundary:", "boundary (B):")

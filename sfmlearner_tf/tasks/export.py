@@ -37,10 +37,13 @@ class ExportRequest:
 
 
 def export_model(request: ExportRequest) -> str:
-    """Writes the export; returns one line saying what was written from which checkpoint."""
+    """Writes the export (an existing --output is refused, whatever its format); returns one line saying what was
+    written from which checkpoint."""
     from sfmlearner_tf.export import convert_to_tflite, export_savedmodel, export_tf1_checkpoint
-    from sfmlearner_tf.io_utils import atomic_write_bytes
+    from sfmlearner_tf.io_utils import atomic_write_bytes, refuse_existing
     from sfmlearner_tf.models.restore import restore_depth_net
+
+    refuse_existing(request.output, "--output")
 
     if request.format == "tf1":
         info = export_tf1_checkpoint(request.ckpt_file, request.output, request.seq_length, request.do_exp)

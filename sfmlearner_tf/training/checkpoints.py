@@ -23,10 +23,9 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from sfmlearner_tf.errors import CheckpointError, UnreadableCheckpointError
+from sfmlearner_tf.errors import CheckpointError, UnreadableCheckpointError, error_summary
 from sfmlearner_tf.models.tf1_checkpoint import (
     check_readable,
-    error_text,
     holds_optimizer,
     is_tf1_checkpoint,
     mismatched_variables,
@@ -76,7 +75,7 @@ def ensure_checkpoint_folders(directory: str) -> None:
             os.close(handle)
             os.remove(probe)
         except OSError as error:
-            raise CheckpointError(f"{folder}: checkpoints cannot be written there ({error_text(error)}); choose "
+            raise CheckpointError(f"{folder}: checkpoints cannot be written there ({error_summary(error)}); choose "
                                   "another --checkpoint_dir or make it writable") from error
 
 
@@ -144,7 +143,7 @@ class TrainCheckpoints:
             intact = f"the newest intact checkpoint is {kept}" if kept else "no earlier checkpoint exists"
             cleaned = " (its partial files were removed)" if removed else ""
             raise CheckpointError(f"{os.path.join(manager.directory, name)}-{step}: the checkpoint could not be "
-                                  f"written ({error_text(error)}){cleaned}; {intact}") from error
+                                  f"written ({error_summary(error)}){cleaned}; {intact}") from error
         if self.write_directory is None:
             return path
         shutil.rmtree(self.write_directory, ignore_errors=True)
@@ -191,7 +190,7 @@ class TrainCheckpoints:
                 target.read(path).expect_partial().assert_existing_objects_matched()
             except (AssertionError, ValueError, tf.errors.OpError) as error:
                 raise CheckpointError(f"{path}: cannot resume from it, it does not match this run's models and "
-                                      f"optimizer: {error_text(error)}") from error
+                                      f"optimizer: {error_summary(error)}") from error
             return Restored(path, with_optimizer, skipped)
         if skipped:
             raise CheckpointError(f"{self.directory}: none of its {len(skipped)} listed checkpoints reads back "
@@ -265,7 +264,7 @@ def init_from_checkpoint(path: str, depth_net: keras.Model, pose_exp_net: keras.
         try:
             tf.train.Checkpoint(optimizer=optimizer).read(prefix).expect_partial().assert_existing_objects_matched()
         except (AssertionError, ValueError, tf.errors.OpError) as error:
-            raise CheckpointError(f"{prefix}: its Adam state does not fit these networks ({error_text(error)}); "
+            raise CheckpointError(f"{prefix}: its Adam state does not fit these networks ({error_summary(error)}); "
                                   "pass --restart_optimizer to start Adam fresh") from error
     step = info.get("global_step")
     return Initialised(prefix, kind, None if step is None else int(step), with_optimizer)

@@ -151,6 +151,9 @@ class TrainConfig:
 
         check_settings(self)
         problems: list[tuple[str, str]] = []
+        if self.last_step < 1:
+            problems.append(("max_steps", f"runs no step: the original runs steps 1..max_steps-1; pass "
+                             f"--include_last_step or --max_steps >= 2, got {self.max_steps}"))
         multiple = required_multiple(self.loss.do_exp)
         for name in ("img_height", "img_width"):
             value = getattr(self.data, name)

@@ -3,6 +3,7 @@ its best checkpoint, collapse warnings and progress lines."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +14,8 @@ import tensorflow as tf
 
 from sfmlearner_tf.data.pipeline import check_dataset, make_dataset
 from sfmlearner_tf.data.pipeline import steps_per_epoch as pipeline_steps_per_epoch
-from sfmlearner_tf.errors import ConfigError, DataError
+from sfmlearner_tf.errors import ConfigError, DataError, error_summary
+from sfmlearner_tf.io_utils import output_lock
 from sfmlearner_tf.models import DispNet, PoseExpNet
 from sfmlearner_tf.ops.precision import DtypePolicy, needs_loss_scaling, precision_policy
 from sfmlearner_tf.progress import ProgressReporter
@@ -160,12 +162,13 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     A SIGINT/SIGTERM ends the current step, saves, and returns with stopped_by="signal"; a non-finite loss raises
     NonFiniteLossError without saving; a save that fails raises CheckpointError, the previous checkpoint intact.
     """
-    run = set_up_run(config, dataset, steps_per_epoch, validation)
-    if log:
-        print(f"train: {run.note}; steps {run.start + 1}..{config.last_step}, {run.steps_per_epoch} steps per "
-              f"epoch, global batch {config.data.batch_size} on {run.strategy.num_replicas_in_sync} replica(s)"
-              f"{run.notes}", flush=True)
-    result = StepLoop(run, log, on_step).run()
+    with contextlib.ExitStack() as lock:
+        run = set_up_run(config, dataset, steps_per_epoch, validation, lock)
+        if log:
+            print(f"train: {run.note}; steps {run.start + 1}..{config.last_step}, {run.steps_per_epoch} steps per "
+                  f"epoch, global batch {config.data.batch_size} on {run.strategy.num_replicas_in_sync} replica(s)"
+                  f"{run.notes}", flush=True)
+        result = StepLoop(run, log, on_step).run()
     if log:
         print(f"train: {result.stopped_by} at step {result.step}; checkpoint {result.checkpoint}"
               + (f"; {run.best.describe()}" if run.best is not None else ""), flush=True)
@@ -193,9 +196,10 @@ class PreparedRun:
 
 
 def set_up_run(config: TrainConfig, dataset: tf.data.Dataset | None, steps_per_epoch: int | None,
-               validation: ValidationLoss | None) -> PreparedRun:
-    """Checks the data, builds the nets, cleans and claims the checkpoint folder, resumes or initialises, writes
-    the run's record and configuration, and opens the data (train's steps before the first training step)."""
+               validation: ValidationLoss | None, lock: contextlib.ExitStack) -> PreparedRun:
+    """Checks the data, builds the nets, locks (the chief, in `lock`, io_utils.output_lock), cleans and claims the
+    checkpoint folder, resumes or initialises, writes the run's record and configuration, and opens the data
+    (train's steps before the first training step)."""
     strategy = make_strategy(config.distribution.strategy)  # first: a multi-worker one must precede any TF op
     if dataset is None:
         _check_dataset_dir(config)
@@ -208,6 +212,8 @@ def set_up_run(config: TrainConfig, dataset: tf.data.Dataset | None, steps_per_e
     keras.utils.set_random_seed(config.seed)
     chief, scratch_dir = is_chief(strategy), worker_scratch_dir(config.checkpoint_dir, strategy)
     ensure_checkpoint_folders(scratch_dir or config.checkpoint_dir)
+    if chief:  # two runs never write one folder
+        lock.enter_context(output_lock(config.checkpoint_dir, "sfm-train", flag="--checkpoint_dir"))
     with DtypePolicy(precision_policy(config.distribution.mixed_precision)), strategy.scope():
         state = build_state(config)
     checkpoint = make_checkpoint(state.depth_net, state.pose_exp_net, state.optimizer, state.step, state.rng)
@@ -294,11 +300,12 @@ class StepLoop:
         """The next batch; an unreadable sample saves the steps done so far (resume after fixing it) and names it."""
         try:
             return next(self.iterator)
-        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as error:
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError, tf.errors.FailedPreconditionError,
+                tf.errors.PermissionDeniedError) as error:
             if self.saved_step != step - 1:
                 with stop.saving():
                     self.run_.checkpoints.save_latest(step - 1)
-            raise DataError(f"train: a sample of the batch for step {step} cannot be read: {error.message}"
+            raise DataError(f"train: a sample of the batch for step {step} cannot be read: {error_summary(error)}"
                             ) from error
 
     def _summaries(self, step: int, out: dict[str, tf.Tensor], stop: GracefulStop) -> None:

@@ -58,10 +58,11 @@ def changed_settings(saved: dict, config: TrainConfig) -> list[tuple[str, object
     return changes
 
 
-def check_resume(config: TrainConfig) -> str:
+def check_resume(config: TrainConfig, way_on: str = "pass --allow_config_change to go on with them") -> str:
     """Compares the run with the saved one in its checkpoint_dir. Raises ConfigError listing the changed settings
-    that matter (old -> new) unless config.allow_config_change; then returns a note listing them ("" if none).
-    Changes of RESUMABLE_CHANGES pass silently (the start line shows the steps and any learning rate override)."""
+    that matter (old -> new) unless config.allow_config_change, saying `way_on` (the calling program's way past
+    it); then returns a note listing them ("" if none). Changes of RESUMABLE_CHANGES pass silently (the start
+    line shows the steps and any learning rate override)."""
     saved = read_run_config(config.checkpoint_dir)
     if saved is None:
         return ""
@@ -69,8 +70,7 @@ def check_resume(config: TrainConfig) -> str:
     matter = [change for change in changes if change[0] not in RESUMABLE_CHANGES]
     if matter and not config.allow_config_change:
         raise ConfigError(f"{Path(config.checkpoint_dir) / RUN_CONFIG_NAME}: resuming with changed settings "
-                          f"{_describe(matter)}; pass --allow_config_change to go on with them, or resume with the "
-                          "saved ones")
+                          f"{_describe(matter)}; {way_on}, or resume with the saved ones")
     return f"going on with changed settings {_describe(matter)} (--allow_config_change)" if matter else ""
 
 

@@ -10,7 +10,7 @@ import keras
 import tensorflow as tf
 
 from sfmlearner_tf.data.pipeline import make_dataset, num_samples
-from sfmlearner_tf.errors import DataError
+from sfmlearner_tf.errors import DataError, error_summary
 from sfmlearner_tf.losses import LossConfig, compute_losses
 from sfmlearner_tf.training.config import TrainConfig
 from sfmlearner_tf.training.step import to_model_range
@@ -60,5 +60,5 @@ def load_validation(config: TrainConfig) -> tuple[ValidationLoss | None, str]:
     try:
         batches = list(make_dataset(pipeline).take(count))
     except tf.errors.OpError as error:
-        raise DataError(f"validation: a sample of the val split cannot be read: {error.message}") from error
+        raise DataError(f"validation: a sample of the val split cannot be read: {error_summary(error)}") from error
     return ValidationLoss(batches, config.loss), f"validation loss on {count} val batch(es)"
