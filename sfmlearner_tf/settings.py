@@ -81,6 +81,8 @@ class Rule:
 
 # The frame count of a sample or a pose window: the target sits in the middle.
 SEQ_LENGTH = Rule(low=3, odd=True)
+# A random seed: numpy's and Keras' seeds take 0..2^32 - 1.
+SEED = Rule(low=0, high=2**32 - 1)
 # Seconds between progress lines; inf: none.
 PROGRESS_EVERY = Rule(low=0.0, infinite_ok=True)
 

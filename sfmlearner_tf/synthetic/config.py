@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 
 from sfmlearner_tf.errors import ConfigError
-from sfmlearner_tf.settings import check_settings, setting
+from sfmlearner_tf.settings import SEED, check_settings, setting
 
 KITTI_WIDTH = 1242
 KITTI_HEIGHT = 375
@@ -26,7 +26,7 @@ class SyntheticConfig:
     num_frames: int = setting(40, "Frames per drive (10 Hz).", low=3)
     width: int = setting(KITTI_WIDTH, "Image width (KITTI: 1242).", low=16)
     height: int = setting(KITTI_HEIGHT, "Image height (KITTI: 375).", low=16)
-    seed: int = setting(0, "Random seed: same seed and flags give identical bytes.", low=0, high=2**32 - 1)
+    seed: int = setting(0, "Random seed: same seed and flags give identical bytes.", rule=SEED)
     num_test_drives: int = setting(1, "The last N drives are held out (Eigen test list, odometry test).", low=0)
     date: str = "1970_01_01"
     min_speed: float = setting(0.5, "Slowest cruise speed, metres per frame.", low=0.0, high=3.0, low_open=True)

@@ -19,7 +19,7 @@ from sfmlearner_tf.evaluation.boundary_eval import BOUNDARY_KEYS
 from sfmlearner_tf.evaluation.depth_metrics import format_labelled_table
 from sfmlearner_tf.io_utils import atomic_write_text
 from sfmlearner_tf.run_record import training_record, write_run_record
-from sfmlearner_tf.settings import check_settings, setting
+from sfmlearner_tf.settings import SEED, check_settings, setting
 from sfmlearner_tf.synthetic.config import SyntheticConfig
 from sfmlearner_tf.tasks.scored_runs import depth_net_of, score_depth
 from sfmlearner_tf.training.config import TrainConfig
@@ -58,7 +58,7 @@ class DemoConfig:
     num_frames: int = setting(40, "Frames per synthetic drive.", low=3)
     render_width: int = setting(416, "Width the drives are rendered at.", low=16)
     render_height: int = setting(128, "Height the drives are rendered at.", low=16)
-    data_seed: int = setting(8964, "Seed of the rendered drives.", low=0, high=2**32 - 1)
+    data_seed: int = setting(8964, "Seed of the rendered drives.", rule=SEED)
     curve_every: int = setting(0, "Evaluate the held-out drives every N steps (0: only before and after training).",
                                low=0)
     recipe: str = setting("improved", "Training recipe: faithful (the original's), port (SfmLearner-Pytorch's four "

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from sfmlearner_tf.data.pipeline import PipelineConfig
 from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.losses import LossConfig
-from sfmlearner_tf.settings import PROGRESS_EVERY, check_settings, setting
+from sfmlearner_tf.settings import PROGRESS_EVERY, SEED, check_settings, setting
 
 STRATEGIES = ("default", "mirrored", "multi_worker_mirrored")
 
@@ -86,7 +86,7 @@ class TrainConfig:
                                            "always does.")
     keep_best: bool = setting(True, "Save the models of each new lowest validation loss to checkpoint_dir/best/ "
                               "(one kept; training numbers are the same either way).")
-    seed: int = setting(8964, "Seed of TF, numpy, random and the trainer's RNG.", low=0, high=2**31 - 1)
+    seed: int = setting(8964, "Seed of TF, numpy, random and the trainer's RNG.", rule=SEED)
     val_batches: int = setting(4, "Batches of val.txt scored (photometric loss) every summary_freq steps (0 = off).",
                                low=0)
     progress_every_s: float = setting(10.0, "Seconds between progress lines (inf: none).", rule=PROGRESS_EVERY)
