@@ -62,7 +62,8 @@ def _are_seeds(values: list[str]) -> bool:
     return True
 
 
-_CONFIG_FLAGS = ("work_dir", "data_dir", "eval_dir", "steps", "init_checkpoint", "report_only", "dry_run")
+_CONFIG_FLAGS = ("work_dir", "data_dir", "eval_dir", "steps", "init_checkpoint", "report_only", "dry_run",
+                 "crops")
 
 
 def define_flags(flag_values: flags.FlagValues) -> None:

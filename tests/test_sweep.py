@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from absl import flags
@@ -18,6 +19,7 @@ from flags.sweep import PRESETS, SWEEPS, grid_path, read_preset
 from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.tasks.scored_runs import SCORED_KEYS
 from sfmlearner_tf.tasks.sweep import format_plan, gather, run_shard, run_sweep
+from sfmlearner_tf.tasks.sweep_figure import crop_checkpoints, write_crops
 from sfmlearner_tf.tasks.sweep_grid import load_grid
 from sfmlearner_tf.tasks.sweep_plan import (
     SweepConfig,
@@ -88,6 +90,29 @@ def test_scratch_grid_is_the_original_training_with_explainability_and_the_bound
         assert train_config(config, run).init_checkpoint_file is None  # from scratch
 
 
+def test_synthetic_boundary_grids_pair_lambda_seg_with_everything_else_equal(tmp_path: Path) -> None:
+    """The shipped CPU ablation: the paper's best row's smoothness, learning rate and Adam restart at 64x208 from
+    the CPU pretraining; rows differ only in the boundary loss, and both grids' seg0 is one run (reused)."""
+    best, lambdas = (load_grid(SWEEPS / f"{name}.json", read_preset)
+                     for name in ("synthetic_boundary_best", "synthetic_boundary_lambdas"))
+    for grid in (best, lambdas):
+        config = SweepConfig(grid=grid, work_dir=str(tmp_path))
+        runs = plan_runs(config)
+        assert grid.reference == "seg0" and grid.seeds == (1, 2, 3)
+        for run in runs:
+            trained = train_config(config, run)
+            assert (trained.loss.smooth_weight, trained.optimizer.learning_rate, trained.optimizer.restart,
+                    trained.loss.explain_reg_weight, trained.last_step) == (0.75, 2e-4, True, 0.0, 800)
+            assert trained.init_checkpoint_file == "./sfm_pretrain/checkpoints/latest"
+        others = {name for run in runs for name in run.settings} - {"lambda_seg", "seg_gradient_order"}
+        assert all(run.settings.get(name) == runs[0].settings.get(name) for run in runs for name in others)
+    assert {row.label: (row.settings["lambda_seg"], row.settings.get("seg_gradient_order", 1))
+            for row in lambdas.rows} == {"seg0": (0.0, 1), "seg0.4": (0.4, 1), "seg5": (5.0, 1),
+                                         "seg10_order2": (10.0, 2)}
+    pair = [SweepConfig(grid=grid, work_dir=str(tmp_path)) for grid in (best, lambdas)]
+    assert run_record(pair[0], plan_runs(pair[0])[0]) == run_record(pair[1], plan_runs(pair[1])[0])
+
+
 @pytest.mark.parametrize(("grid", "error", "message"), [
     ('{"name": "toy", ', DataError, "not valid JSON"),
     ({"rows": [{"label": "a", "settings": {"lambda_sek": 1.0}}]}, ConfigError, "row 'a': unknown setting 'lambda_sek'"),
@@ -103,6 +128,7 @@ def test_scratch_grid_is_the_original_training_with_explainability_and_the_bound
     ({"colour": "red"}, ConfigError, "unknown key 'colour'"),
     ({"data": {"num_cars": 3}}, ConfigError, "data: unknown key 'num_cars'"),
     ({"eval": {"max_depth": "far"}}, ConfigError, 'max_depth="far" is not a number'),
+    ({"reference": "seg1"}, ConfigError, 'reference "seg1" is not a row\'s label (seg0, seg2.5)'),
 ])
 def test_grid_errors_name_the_file_and_the_problem(tmp_path: Path, grid: object, error: type,
                                                    message: str) -> None:
@@ -126,7 +152,8 @@ def test_rules_of_the_training_run_fail_before_anything_runs_naming_the_row(tmp_
         load_grid(tmp_path / "missing.json", read_preset)
     with pytest.raises(ConfigError, match="no such file, nor a shipped grid"):
         grid_path(str(tmp_path / "missing.json"))
-    assert sorted(path.stem for path in SWEEPS.glob("*.json")) == ["paper_fig9", "scratch_exp_boundary"]
+    assert sorted(path.stem for path in SWEEPS.glob("*.json")) == [
+        "paper_fig9", "scratch_exp_boundary", "synthetic_boundary_best", "synthetic_boundary_lambdas"]
 
 
 def test_shards_partition_the_runs_in_a_stable_order(tmp_path: Path) -> None:
@@ -224,6 +251,32 @@ def test_finished_runs_are_skipped_and_the_table_is_mean_sd_over_seeds(tmp_path:
     assert gathered["table"] in markdown and "Missing runs: seg2.5_seed3 (pending)" in markdown
 
 
+def test_paired_differences_to_the_reference_row_are_taken_seed_by_seed(tmp_path: Path) -> None:
+    rows = [*TWO_ROWS, {"label": "seg5", "settings": {"lambda_seg": 5.0}}]
+    config = _config(tmp_path, {"seeds": [1, 2, 3], "rows": rows, "reference": "seg0"})
+    rng = np.random.default_rng(1)
+    metrics = {run.name: {key: float(rng.uniform(0.1, 5.0)) for key in SCORED_KEYS} for run in plan_runs(config)
+               if run.name not in ("seg0_seed2", "seg5_seed3")}  # seed 2 unpaired for both rows, 3 for seg5
+    _write_results(config, metrics)
+    report = gather(config)
+    assert "paired" not in report["rows"][0]
+    for row, seeds in zip(report["rows"][1:], ((1, 3), (1,)), strict=True):
+        paired = row["paired"]
+        assert paired["reference"] == "seg0" and paired["n"] == len(seeds)
+        for key in SCORED_KEYS:
+            differences = np.array([metrics[f"{row['label']}_seed{s}"][key] - metrics[f"seg0_seed{s}"][key]
+                                    for s in seeds])
+            assert paired["metrics"][key]["mean"] == pytest.approx(differences.mean(), rel=1e-12)
+            assert paired["metrics"][key]["std"] == pytest.approx(differences.std(ddof=1) if len(seeds) > 1 else 0)
+    table = report["table"].split("Paired differences to seg0")[1].splitlines()
+    abs_rel = np.array([metrics[f"seg2.5_seed{s}"]["abs_rel"] - metrics[f"seg0_seed{s}"]["abs_rel"] for s in (1, 3)])
+    assert table[2].startswith("| row − seg0 | n | abs_rel |")
+    assert table[4].startswith(f"| seg2.5 − seg0 | 2 | {abs_rel.mean():+.4f} ± {abs_rel.std(ddof=1):.4f} |")
+    seg5 = metrics["seg5_seed1"]["rms"] - metrics["seg0_seed1"]["rms"]
+    assert table[5].startswith("| seg5 − seg0 | 1 |") and f"| {seg5:+.4f} |" in table[5]
+    assert "Paired differences to seg0" in (Path(config.work_dir) / "sweep_toy.md").read_text()
+
+
 def test_runs_of_other_settings_are_refused_not_overwritten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = _config(tmp_path, {"seeds": [1]})
     other = _config(tmp_path, {"seeds": [1], "rows": [{"label": "seg2.5", "settings": {"lambda_seg": 5.0}}]},
@@ -275,6 +328,20 @@ def test_stand_in_sweep_scores_resumes_a_stopped_run_and_gathers(tmp_path: Path,
         assert values[0] != values[1] and row["metrics"][key]["mean"] == pytest.approx(values.mean(), rel=1e-12)
         assert f"{values.mean():.4f} ± {values.std(ddof=1):.4f}" in outcome.report["table"]
     assert run_sweep(config).trained == () and len(trainer.calls) == 3  # all done: nothing trains again
+    # Crops: input, true depth and one column per net, around each frame's largest object.
+    crops = SweepConfig(**{**config.__dict__, "crops": True, "report_only": True})
+    files = gather(crops)["files"]
+    assert files[2] == str(Path(config.work_dir) / "sweep_toy_crops.png")
+    assert cv2.imread(files[2]).shape[1] == 3 * (2 * 138 + 4)  # input, true depth, seg2.5 (seed 1)
+    by_name = {f"seg2.5_seed{r['seed']}": r for r in results}
+    assert crop_checkpoints(SweepConfig(**{**crops.__dict__, "init_checkpoint": "/m/init"}), plan_runs(crops),
+                            by_name) == {"initial": "/m/init", "seg2.5 (seed 1)": results[0]["checkpoint"]}
+    columns = {"seed 1": results[0]["checkpoint"], "seed 2": results[1]["checkpoint"]}
+    figure = cv2.imread(write_crops(crops, columns, (32, 96)))
+    # 4 columns of 2x-enlarged (128 // 2) x (416 // 3) windows of the true depth's size, each with a 2-px margin
+    assert figure.shape == (18 + 2 + 4 * (2 * 64 + 4), 4 * (2 * 138 + 4), 3)
+    first, second = (figure[22:150, 2 + k * 280:2 + k * 280 + 276].astype(int) for k in (2, 3))
+    assert np.abs(first - second).mean() > 1  # two different nets' depth
 
 
 @pytest.mark.slow

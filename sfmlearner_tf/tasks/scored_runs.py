@@ -73,9 +73,11 @@ def spread(values: list[float]) -> dict[str, float]:
     return {"mean": statistics.fmean(values), "std": std, "min": min(values), "max": max(values), "n": len(values)}
 
 
-def mean_sd(stats: dict[str, float]) -> str:
-    """"mean ± sd" of a spread over several seeds, the value alone for one."""
-    return f"{stats['mean']:.4f} ± {stats['std']:.4f}" if stats["n"] > 1 else f"{stats['mean']:.4f}"
+def mean_sd(stats: dict[str, float], signed: bool = False) -> str:
+    """"mean ± sd" of a spread over several seeds, the value alone for one; `signed` writes the mean's sign (for
+    differences)."""
+    mean = f"{stats['mean']:+.4f}" if signed else f"{stats['mean']:.4f}"
+    return f"{mean} ± {stats['std']:.4f}" if stats["n"] > 1 else mean
 
 
 def metric_spreads(results: list[dict]) -> dict[str, dict[str, float]]:
@@ -84,18 +86,22 @@ def metric_spreads(results: list[dict]) -> dict[str, dict[str, float]]:
             if results and all(key in r["metrics"] for r in results)}
 
 
+def paired_spreads(results: list[dict], reference: list[dict]) -> dict[str, dict[str, float]]:
+    """Per key of SCORED_KEYS the spread of the paired difference result - reference over the runs both lists hold
+    (a run is identified by its "seed", or else by its position in the list); {} when none is shared."""
+    base = {r.get("seed", i): r for i, r in enumerate(reference)}
+    pairs = [(r, base[r.get("seed", i)]) for i, r in enumerate(results) if r.get("seed", i) in base]
+    return {key: spread([r["metrics"][key] - b["metrics"][key] for r, b in pairs]) for key in SCORED_KEYS
+            if pairs and all(key in r["metrics"] and key in b["metrics"] for r, b in pairs)}
+
+
 def summarize(runs: dict[str, list[dict]], reference: str | None = None) -> dict:
     """Per arm and metric the spread over seeds, and for every other arm the spread of the paired difference
-    "<arm> - <reference>" over the seeds both arms ran (a run is identified by its "seed", or else by its
-    position in the list). The first arm is the reference unless named."""
+    "<arm> - <reference>" (paired_spreads). The first arm is the reference unless named."""
     reference = reference or next(iter(runs))
     out: dict = {}
     for arm, results in runs.items():
         out[arm] = metric_spreads(results)
         if arm != reference:
-            base = {r.get("seed", i): r for i, r in enumerate(runs[reference])}
-            pairs = [(r, base[r.get("seed", i)]) for i, r in enumerate(results) if r.get("seed", i) in base]
-            out[f"{arm} - {reference}"] = {
-                key: spread([r["metrics"][key] - b["metrics"][key] for r, b in pairs]) for key in SCORED_KEYS
-                if pairs and all(key in r["metrics"] and key in b["metrics"] for r, b in pairs)}
+            out[f"{arm} - {reference}"] = paired_spreads(results, runs[reference])
     return out

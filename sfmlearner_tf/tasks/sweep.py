@@ -16,10 +16,17 @@ from pathlib import Path
 from sfmlearner_tf.errors import ConfigError
 from sfmlearner_tf.io_utils import atomic_write_text, claim_output_folder
 from sfmlearner_tf.progress import ProgressReporter
-from sfmlearner_tf.tasks.scored_runs import RunStoppedError, metric_spreads, score_depth, train_and_score
+from sfmlearner_tf.tasks.scored_runs import (
+    RunStoppedError,
+    metric_spreads,
+    paired_spreads,
+    score_depth,
+    train_and_score,
+)
 from sfmlearner_tf.tasks.sweep_plan import (
     SweepConfig,
     eval_config,
+    image_size,
     plan_runs,
     read_json,
     run_record,
@@ -28,7 +35,7 @@ from sfmlearner_tf.tasks.sweep_plan import (
     synthetic_data,
     train_config,
 )
-from sfmlearner_tf.tasks.sweep_table import format_sweep_table
+from sfmlearner_tf.tasks.sweep_table import format_paired_table, format_sweep_table
 
 
 @dataclass(frozen=True)
@@ -84,9 +91,10 @@ def run_shard(config: SweepConfig) -> list[str]:
 
 
 def gather(config: SweepConfig) -> dict:
-    """Reads the results there are (of this sweep's settings) and writes the table as
-    <work_dir>/sweep_<grid name>.md and, with every row's spreads, the runs' scores and the missing runs (name ->
-    status), as sweep_<grid name>.json. Returns that report."""
+    """Reads the results there are (of this sweep's settings) and writes the table (and, with the grid's reference
+    row, the paired differences to it) as <work_dir>/sweep_<grid name>.md and, with every row's spreads, the runs'
+    scores and the missing runs (name -> status), as sweep_<grid name>.json; with `crops` also the depth crops
+    (sweep_figure.py). Returns that report."""
     runs = plan_runs(config)
     results, missing = {}, {}
     for run in runs:
@@ -95,18 +103,31 @@ def gather(config: SweepConfig) -> dict:
             results[run.name] = read_json(config.runs_dir / f"{run.name}.json")
         else:
             missing[run.name] = status
-    rows = []
-    for row in config.grid.rows:
-        own = [run for run in runs if run.label == row.label]
-        scored = [results[run.name] for run in own if run.name in results]
-        rows.append({"label": row.label, "settings": own[0].settings, "n": len(scored),
-                     "seeds": [result["seed"] for result in scored], "metrics": metric_spreads(scored)})
-    table = format_sweep_table(rows)
     grid = config.grid
+    scored = {row.label: [results[run.name] for run in runs if run.label == row.label and run.name in results]
+              for row in grid.rows}
+    rows = []
+    for row in grid.rows:
+        own = scored[row.label]
+        rows.append({"label": row.label, "settings": next(r.settings for r in runs if r.label == row.label),
+                     "n": len(own), "seeds": [result["seed"] for result in own], "metrics": metric_spreads(own)})
+        if grid.reference and row.label != grid.reference:
+            paired = paired_spreads(own, scored[grid.reference])
+            rows[-1]["paired"] = {"reference": grid.reference, "metrics": paired,
+                                  "n": next(iter(paired.values()))["n"] if paired else 0}
+    table = format_sweep_table(rows)
+    if grid.reference:
+        table += (f"\n\nPaired differences to {grid.reference}, seed by seed (mean ± sd over the seeds both ran):\n\n"
+                  + format_paired_table(rows, grid.reference))
     report = {"grid": grid.name, "grid_file": grid.path, "description": grid.description,
               "seeds": list(config.run_seeds), "rows": rows, "missing": missing, "runs": results, "table": table}
     folder = Path(config.work_dir)
     report["files"] = [str(folder / f"sweep_{grid.name}.md"), str(folder / f"sweep_{grid.name}.json")]
+    if config.crops and results:
+        from sfmlearner_tf.tasks.sweep_figure import crop_checkpoints, write_crops
+
+        report["files"].append(write_crops(config, crop_checkpoints(config, runs, results),
+                                           image_size(runs[0].settings)))
     missing_line = f"\n\nMissing runs: {', '.join(f'{name} ({why})' for name, why in missing.items())}\n" if missing \
         else "\n"
     about = f"{grid.description}\n\n" if grid.description else ""

@@ -9,6 +9,8 @@ A grid is a JSON file:
      "rows": [{"label": "seg2.5", "preset": "dsfm_seg2.5_smooth0.75_lr4e-4"},   # a flags/presets flagfile
               {"label": "seg5", "settings": {"lambda_seg": 5.0}}],              # or settings (or both: they win)
      "seeds": [1, 2, 3],
+     "reference": "seg2.5",                      # optional: every other row also gets its paired difference to
+                                                 #   this row, seed by seed (row - reference)
      "data": {"num_drives": 11, ...},            # optional: the synthetic drives (DemoConfig's render settings)
      "eval": {"max_depth": 80.0, ...}}           # optional: depth evaluation settings (DepthEvalConfig's)
 
@@ -36,7 +38,7 @@ SWEEP_OWNED = {
 }
 DATA_KEYS = ("num_drives", "num_test_drives", "num_frames", "render_width", "render_height", "data_seed")
 EVAL_KEYS = ("test_file_list", "min_depth", "max_depth", "fix_duplicate_index", "edge_domain", "boundary_dir")
-_GRID_KEYS = ("name", "description", "base", "init_checkpoint", "rows", "seeds", "data", "eval")
+_GRID_KEYS = ("name", "description", "base", "init_checkpoint", "rows", "seeds", "reference", "data", "eval")
 _ROW_KEYS = ("label", "preset", "settings")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+=-]*")
 
@@ -62,6 +64,7 @@ class Grid:
     data: dict = field(default_factory=dict)
     eval: dict = field(default_factory=dict)
     description: str = ""
+    reference: str | None = None
 
     def row_settings(self, row: GridRow) -> dict:
         """The row's settings on top of the base's."""
@@ -162,6 +165,9 @@ def parse_grid(path: str, grid: object, read_preset: Callable[[str], dict]) -> G
     labels = [row.label for row in rows]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"{path}: row labels repeat: {', '.join(sorted({x for x in labels if labels.count(x) > 1}))}")
+    reference = grid.get("reference")
+    if reference is not None and reference not in labels:
+        raise ConfigError(f"{path}: reference {json.dumps(reference)} is not a row's label ({', '.join(labels)})")
     init = grid.get("init_checkpoint")
     if init is not None and not isinstance(init, str):
         raise ConfigError(f"{path}: init_checkpoint must be a string or null, got {json.dumps(init)}")
@@ -174,7 +180,7 @@ def parse_grid(path: str, grid: object, read_preset: Callable[[str], dict]) -> G
                 data={key: _typed(f"{path}: data", key, value, 0) for key, value in data.items()},
                 eval={key: _typed(f"{path}: eval", key, value, eval_defaults[key])
                       for key, value in evaluation.items()},
-                description=str(grid.get("description", "")))
+                description=str(grid.get("description", "")), reference=reference)
 
 
 def load_grid(path: str | Path, read_preset: Callable[[str], dict]) -> Grid:

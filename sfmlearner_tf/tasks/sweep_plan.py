@@ -28,9 +28,10 @@ class SweepConfig:
 
     Data: the demo's synthetic drives (the grid's `data` settings) rendered and prepared once under
     work_dir/data, unless `data_dir` (prepared samples) and `eval_dir` (the KITTI raw root whose test list is
-    scored) are given. `seeds`, `steps` (each run trains exactly that many steps) and `init_checkpoint` override the
-    grid's when set. `shard` = (i, n): this process trains the runs whose index % n == i. `report_only` trains
-    nothing and gathers the table; `dry_run` only lists the runs."""
+    scored) are given. `seeds`, `steps` (each run trains exactly that many steps) and `init_checkpoint` override
+    the grid's when set. `shard` = (i, n): this process trains the runs whose index % n == i. `report_only` trains
+    nothing and gathers the table; `dry_run` only lists the runs; `crops` adds a figure to the table
+    (sweep_figure.py)."""
 
     grid: Grid
     work_dir: str = setting("./sfm_sweep", "Runs (runs/<row>_seed<seed>/ and .json), the data and the table "
@@ -45,6 +46,9 @@ class SweepConfig:
     shard: tuple[int, int] = (0, 1)
     report_only: bool = setting(False, "Train nothing: gather the table from the results there are.")
     dry_run: bool = setting(False, "Train nothing: list the runs with their shard and status.")
+    crops: bool = setting(False, "With the table, also write sweep_<grid>_crops.png: held-out frames of the "
+                          "synthetic drives around their largest object, the initial checkpoint's depth and each "
+                          "row's (its first seed scored).")
 
     def __post_init__(self) -> None:
         check_settings(self)

@@ -1,6 +1,7 @@
 """The sweep's table, laid out as the seed paper's Fig. 9 ("Summary of the results of our hyperparameter search"):
 one row per grid point, the settings that differ between rows, the number of seeds scored, and mean ± sd over
-seeds of the depth metrics and the depth-boundary errors."""
+seeds of the depth metrics and the depth-boundary errors; with a reference row, a second table of each other
+row's paired difference to it, seed by seed."""
 
 from __future__ import annotations
 
@@ -33,5 +34,21 @@ def format_sweep_table(rows: list[dict]) -> str:
     for row in rows:
         cells = [row["label"], *(_setting_text(row["settings"].get(name)) for name in varying), str(row["n"])]
         cells += [mean_sd(row["metrics"][key]) if key in row["metrics"] else "-" for key in SCORED_KEYS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def format_paired_table(rows: list[dict], reference: str) -> str:
+    """Markdown: one line per row other than `reference` ({"label", "paired": {"n", "metrics"}}): "<label> −
+    <reference>", the number of seeds both ran and the signed mean ± sd of the paired difference of SCORED_KEYS."""
+    columns = ["row − " + reference, "n", *(HEADERS.get(key, key) for key in SCORED_KEYS)]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        if row["label"] == reference:
+            continue
+        paired = row["paired"]
+        cells = [f"{row['label']} − {reference}", str(paired["n"])]
+        cells += [mean_sd(paired["metrics"][key], signed=True) if key in paired["metrics"] else "-"
+                  for key in SCORED_KEYS]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
