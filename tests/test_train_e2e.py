@@ -3,6 +3,8 @@ resume; a boundary loss on data without panels fails at start-up naming the file
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import cv2
@@ -96,6 +98,43 @@ def test_tiny_demo_runs_every_stage_and_keeps_its_initial_weights(tmp_path: Path
     assert frames.shape == (20 + 4 * (64 + 4), 4 * (224 + 4), 3)
     curve = cv2.imread(summary["figures"]["learning_curve"])
     assert curve.shape == (260, 2 * 360, 3)
+
+
+def test_demo_stopped_by_a_signal_resumes_with_its_learning_curve(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A demo stopped after step 2 (SIGTERM, as the training loop takes it) and run again: the curve points
+    scored before the stop are kept from the saved curve file, not lost or scored again, and training goes on."""
+    from sfmlearner_tf.tasks.demo import CURVE_FILE, read_curve
+    from sfmlearner_tf.training import loop
+
+    real_train = loop.train
+
+    def stopping_train(config, on_step):
+        def hook(step, state):
+            on_step(step, state)
+            if step == 2:
+                os.kill(os.getpid(), signal.SIGTERM)
+        return real_train(config, on_step=hook)
+
+    config = DemoConfig.from_settings(work_dir=str(tmp_path / "demo"), num_drives=3, num_test_drives=1, num_frames=8,
+                                      render_width=224, render_height=64, img_height=HEIGHT, img_width=WIDTH, steps=4,
+                                      curve_every=1, progress_every_s=1e9)
+    monkeypatch.setattr(loop, "train", stopping_train)
+    stopped = run_demo(config)
+    assert (stopped["stopped_by"], stopped["steps"]) == ("signal", 2)
+    curve_file = tmp_path / "demo" / "checkpoints" / CURVE_FILE
+    saved = read_curve(curve_file)
+    assert sorted(saved) == [1, 2] and saved[1]["abs_rel"] != saved[2]["abs_rel"]
+    scored = []
+    monkeypatch.setattr(loop, "train", lambda config, on_step: real_train(
+        config, on_step=lambda step, state: (scored.append(step), on_step(step, state))))
+    summary = run_demo(config)
+    assert [point["step"] for point in summary["curve"]] == [0, 1, 2, 3, 4] and scored == [3, 4]
+    assert [summary["curve"][k]["metrics"] for k in (1, 2)] == [saved[1], saved[2]]
+    assert sorted(read_curve(curve_file)) == [1, 2, 3]
+    curve_file.write_text("[{\"step\": 1}]")
+    with pytest.raises(DataError, match=f"{curve_file}: not a learning curve written by sfm-demo"):
+        read_curve(curve_file)
 
 
 def _event_scalars(folder: Path, tag: str) -> dict[int, float]:

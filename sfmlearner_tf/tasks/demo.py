@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.errors import ConfigError, DataError
 from sfmlearner_tf.evaluation.boundary_eval import BOUNDARY_KEYS
 from sfmlearner_tf.evaluation.depth_metrics import format_labelled_table
 from sfmlearner_tf.io_utils import atomic_write_text
@@ -174,10 +174,26 @@ def format_curve(curve: list[dict]) -> str:
     return "\n".join([header, *lines])
 
 
+# The learning curve's points so far, beside the run's checkpoints: a resumed demo keeps those of before the stop.
+CURVE_FILE = "held_out_curve.json"
+
+
+def read_curve(path: Path) -> dict[int, dict]:
+    """Step -> held-out metrics of the curve points a stopped run saved at `path` ({} when there is none)."""
+    if not path.is_file():
+        return {}
+    try:
+        return {int(point["step"]): point["metrics"] for point in json.loads(path.read_text())}
+    except (ValueError, KeyError, TypeError) as error:
+        raise DataError(f"{path}: not a learning curve written by sfm-demo ({error}); delete it to start the curve "
+                        "afresh") from None
+
+
 def run_demo(config: DemoConfig) -> dict:
     """Runs the whole demo (each stage resumes from what exists) and writes <work_dir>/demo_result.json.
     A run stopped by SIGINT/SIGTERM returns {"stopped_by": "signal", "signum", "steps", "checkpoint"} after
-    the training loop saved its state; running the demo again resumes it."""
+    the training loop saved its state; running the demo again resumes it, and its learning curve (each point
+    saved as it is scored, CURVE_FILE)."""
     from sfmlearner_tf.training.loop import build_state
     from sfmlearner_tf.training.loop import train as train_run
     from sfmlearner_tf.training.provenance import check_resume
@@ -196,12 +212,15 @@ def run_demo(config: DemoConfig) -> dict:
     tf.train.Checkpoint(depth_net=initial).write(str(Path(config.work_dir) / "initial" / "ckpt-0"))
     write_run_record(Path(config.work_dir) / "initial", training_record(train_config))
     before = evaluate_held_out(config, initial, baselines=True)
-    curve = [{"step": 0, "metrics": before["metrics"]}]
+    curve_file = Path(train_config.checkpoint_dir) / CURVE_FILE
+    points = {0: before["metrics"], **read_curve(curve_file)}
 
     def record_curve(step: int, state) -> None:
         if config.curve_every and step % config.curve_every == 0 and step < train_config.max_steps:
-            curve.append({"step": step, "metrics": evaluate_held_out(config, state.depth_net)["metrics"]})
-            print(f"held-out depth at step {step}: abs_rel {curve[-1]['metrics']['abs_rel']:.4f}", flush=True)
+            points[step] = evaluate_held_out(config, state.depth_net)["metrics"]
+            atomic_write_text(curve_file, json.dumps([{"step": k, "metrics": v} for k, v in sorted(points.items())
+                                                      if k > 0], indent=1))
+            print(f"held-out depth at step {step}: abs_rel {points[step]['abs_rel']:.4f}", flush=True)
 
     train_started = time.monotonic()
     result = train_run(train_config, on_step=record_curve)
@@ -211,7 +230,8 @@ def run_demo(config: DemoConfig) -> dict:
     train_s = time.monotonic() - train_started
     trained = depth_net_of(result.checkpoint)
     after = evaluate_held_out(config, trained)
-    curve.append({"step": result.step, "metrics": after["metrics"]})
+    points[result.step] = after["metrics"]
+    curve = [{"step": step, "metrics": metrics} for step, metrics in sorted(points.items()) if step <= result.step]
     figures = write_demo_figures(config, {"before": initial, "after": trained}, curve)
     rows = {**before["baselines"], "before": before["metrics"], "after": after["metrics"]}
     summary = {"stopped_by": "done", "recipe": config.recipe, "figures": figures,
