@@ -17,7 +17,12 @@ names them):
 * min_reprojection: per pixel the smallest source error (channel mean), not the sum over sources (monodepth2);
 * auto_mask: zero weight where the unwarped source matches the target better than the warped one(s) do
   (monodepth2: static scenes and objects moving with the camera);
-* depth_smoothness: the smoothness term on depth 1/disp with scale weights smooth_weight / 2.3^s (the port).
+* depth_smoothness: the smoothness term on depth 1/disp with scale weights smooth_weight / 2.3^s (the port);
+* edge_aware_smoothness: each second difference of the smoothed map weighted per pixel by exp(-|the same second
+  difference of the target image|) (channel mean, image in [0, 1]), so depth may bend where the image does: the
+  image-edge weighting of Godard et al. (CVPR 2017), applied to SfMLearner's second-order term;
+* normalized_smoothness: the smoothed map divided by its mean over each image first, so the term no longer pays
+  the network to shrink (depth) or grow (disparity) the scale of its output (Wang et al., CVPR 2018; monodepth2).
 """
 
 from __future__ import annotations
@@ -66,6 +71,10 @@ class LossConfig:
     auto_mask: bool = setting(False, "Zero weight where the unwarped source matches better than the warped one.")
     depth_smoothness: bool = setting(False, "Smooth depth (1/disp), scale weights 1/2.3^s (the original: "
                                      "disparity, 1/2^s).")
+    edge_aware_smoothness: bool = setting(False, "Weight the smoothness by exp(-|second difference of the "
+                                          "image|) (the original: unweighted).")
+    normalized_smoothness: bool = setting(False, "Divide the smoothed map by its per-image mean (the original: "
+                                          "not normalized).")
 
     def __post_init__(self) -> None:
         check_settings(self)
@@ -127,12 +136,34 @@ def _diff_y(x: tf.Tensor) -> tf.Tensor:
     return _crop(x, 1, 0, 0, 0) - _crop(x, 0, 0, 1, 0)
 
 
-def smoothness(disp: tf.Tensor) -> tf.Tensor:
+def _second_differences(x: tf.Tensor) -> list[tf.Tensor]:
+    """The four forward second differences of x [B, H, W, C]: xx, xy (y of x), yx and yy."""
+    dx, dy = _diff_x(x), _diff_y(x)
+    return [_diff_x(dx), _diff_y(dx), _diff_x(dy), _diff_y(dy)]
+
+
+def smoothness(disp: tf.Tensor, image: tf.Tensor | None = None) -> tf.Tensor:
     """Sum of the four means of absolute second differences of disp [B, H, W, 1] (forward differences, each
-    mean over its own valid size), as the original's `compute_smooth_loss`."""
-    dx, dy = _diff_x(disp), _diff_y(disp)
-    second = [_diff_x(dx), _diff_y(dx), _diff_x(dy), _diff_y(dy)]
+    mean over its own valid size), as the original's `compute_smooth_loss`. With `image` [B, H, W, 3] in [-1, 1]
+    (edge-aware), each difference is weighted per pixel by exp(-the channel mean of |the same difference of the
+    image mapped to [0, 1]|)."""
+    second = _second_differences(disp)
+    if image is not None:
+        image_second = _second_differences((image + 1.0) / 2.0)
+        second = [d * tf.exp(-tf.reduce_mean(tf.abs(i), axis=-1, keepdims=True))
+                  for d, i in zip(second, image_second, strict=True)]
     return tf.add_n([tf.reduce_mean(tf.abs(d)) for d in second])
+
+
+def _smoothness_term(disp: tf.Tensor, tgt: tf.Tensor, scale: int, config: LossConfig) -> tf.Tensor:
+    """Scale `scale`'s weighted smoothness term: the original's (smooth_weight / 2^s on disparity) or, by the
+    switches, on depth (smooth_weight / 2.3^s), normalized by its per-image mean, weighted by the target image's
+    edges. The weight is one Python float times the term, the original's order of operations."""
+    field = 1.0 / disp if config.depth_smoothness else disp
+    if config.normalized_smoothness:
+        field = field / tf.reduce_mean(field, axis=[1, 2, 3], keepdims=True)
+    decay = DEPTH_SMOOTH_DECAY if config.depth_smoothness else 2
+    return config.smooth_weight / decay**scale * smoothness(field, tgt if config.edge_aware_smoothness else None)
 
 
 def _window_mean(t: tf.Tensor) -> tf.Tensor:
@@ -330,10 +361,7 @@ def compute_losses(tgt_image: tf.Tensor, src_image_stack: tf.Tensor, disps: list
             scaled = area_downsample(scaled, 2)  # 2x2 means of 2x2 means: the 2^s block means of resize_area
         tgt, src = scaled[..., :3], scaled[..., 3:]
         if config.smooth_weight > 0:
-            if config.depth_smoothness:
-                smooth += config.smooth_weight / DEPTH_SMOOTH_DECAY**s * smoothness(1.0 / disps[s])
-            else:
-                smooth += config.smooth_weight / 2**s * smoothness(disps[s])
+            smooth += _smoothness_term(disps[s], tgt, s, config)
         projected, valid = _warp_sources(src, disps[s], poses, intrinsics[:, s], num_source, config.sampler_mode,
                                          config.valid_mask)
         identity = None

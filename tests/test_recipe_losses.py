@@ -1,5 +1,6 @@
 """The opt-in loss switches against numpy and hand-worked cases: SSIM + L1, the valid-pixel mask, per-pixel
-minimum reprojection, auto-masking and depth smoothness; and the rule that defaults leave the loss unchanged."""
+minimum reprojection, auto-masking, depth smoothness, edge-aware and normalized smoothness; and the rule that
+defaults leave the loss unchanged."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sfmlearner_tf.losses import (
     compute_losses,
     photometric_error,
     selected_pixel_loss,
+    smoothness,
     ssim_dissimilarity,
 )
 
@@ -189,11 +191,79 @@ def test_depth_smoothness_weights_depth_by_one_over_2_3_to_the_scale() -> None:
     assert terms.smooth.numpy() == pytest.approx(expected, rel=1e-5)
 
 
+# ---------------------------------------------------------------- edge-aware smoothness
+def np_edge_aware_smoothness(field: np.ndarray, image: np.ndarray) -> float:
+    """Per-pixel loops: each second difference of field weighted by exp(-mean over channels of |the same second
+    difference of (image + 1) / 2|), each of the four terms averaged over its own valid size (float64)."""
+    f, img = field[..., 0].astype(np.float64), (image.astype(np.float64) + 1.0) / 2.0
+    batch, height, width = f.shape
+    steps = {"xx": ((0, 1), (0, 1)), "xy": ((0, 1), (1, 0)), "yx": ((1, 0), (0, 1)), "yy": ((1, 0), (1, 0))}
+    total = 0.0
+    for (dy1, dx1), (dy2, dx2) in steps.values():
+        terms = []
+        for b, y, x in np.ndindex(batch, height - dy1 - dy2, width - dx1 - dx2):
+            def second(a, b=b, y=y, x=x, dy1=dy1, dx1=dx1, dy2=dy2, dx2=dx2):
+                return (a[b, y + dy1 + dy2, x + dx1 + dx2] - a[b, y + dy2, x + dx2]
+                        - a[b, y + dy1, x + dx1] + a[b, y, x])
+            terms.append(abs(second(f)) * np.exp(-np.mean(np.abs(second(img)), axis=-1)))
+        total += np.mean(terms)
+    return total
+
+
+def test_edge_aware_smoothness_matches_per_pixel_numpy_at_every_scale() -> None:
+    disps = [RNG.uniform(0.1, 1.0, (2, 32 // 2**s, 24 // 2**s, 1)).astype(np.float32) for s in range(4)]
+    tgt = RNG.uniform(-1, 1, (2, 32, 24, 3)).astype(np.float32)
+    src = RNG.uniform(-1, 1, (2, 32, 24, 6)).astype(np.float32)
+    k = np.tile(np.eye(3, dtype=np.float32), (2, 4, 1, 1))
+    terms, _ = compute_losses(tgt, src, disps, np.zeros((2, 2, 6), np.float32), None, k, None,
+                              LossConfig(smooth_weight=0.3, depth_smoothness=True, edge_aware_smoothness=True))
+    pyramid = [tgt.astype(np.float64)]
+    for _ in range(3):  # 2x2 block means, the loss's area pyramid
+        p = pyramid[-1]
+        pyramid.append(p.reshape(p.shape[0], p.shape[1] // 2, 2, p.shape[2] // 2, 2, 3).mean(axis=(2, 4)))
+    expected = sum(0.3 / 2.3**s * np_edge_aware_smoothness(1.0 / disps[s], pyramid[s]) for s in range(4))
+    assert terms.smooth.numpy() == pytest.approx(expected, rel=1e-5)
+
+
+def test_edge_aware_smoothness_forgives_a_depth_step_only_where_the_image_steps() -> None:
+    """Hand-worked: a depth step of 1 between columns 1 and 2, the same in three rows, has second differences
+    xx = (1, -1) in each row and no others, so the term is mean |xx| = 1. Under an image step of 1 ([0, 1] units)
+    at the same columns each is weighted exp(-1); over a flat image the step costs 1, as without the switch."""
+    step = np.tile(np.array([0, 0, 1, 1], np.float32), (1, 3, 1))[..., np.newaxis]  # [1, 3, 4, 1]
+    image_step = np.repeat(step * 2 - 1, 3, axis=-1)  # 0 -> -1, 1 -> 1 in [-1, 1]
+    assert float(smoothness(step, image_step)) == pytest.approx(np.exp(-1.0), rel=1e-6)
+    assert float(smoothness(step, np.zeros_like(image_step))) == pytest.approx(1.0)
+    assert float(smoothness(step)) == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------- normalized smoothness
+@pytest.mark.parametrize("depth_smoothness", [False, True])
+def test_normalized_smoothness_divides_each_image_by_its_mean_and_ignores_scale(depth_smoothness: bool) -> None:
+    disps = [RNG.uniform(0.1, 1.0, (2, 32 // 2**s, 48 // 2**s, 1)).astype(np.float32) for s in range(4)]
+    tgt = RNG.uniform(-1, 1, (2, 32, 48, 3)).astype(np.float32)
+    src = RNG.uniform(-1, 1, (2, 32, 48, 6)).astype(np.float32)
+    k = np.tile(np.eye(3, dtype=np.float32), (2, 4, 1, 1))
+    config = LossConfig(smooth_weight=0.3, depth_smoothness=depth_smoothness, normalized_smoothness=True)
+
+    def smooth_term(scale: float) -> float:
+        scaled = [d * scale for d in disps]
+        terms, _ = compute_losses(tgt, src, scaled, np.zeros((2, 2, 6), np.float32), None, k, None, config)
+        return float(terms.smooth)
+
+    decay = 2.3 if depth_smoothness else 2.0
+    fields = [1.0 / d.astype(np.float64) if depth_smoothness else d.astype(np.float64) for d in disps]
+    normalized = [f / f.mean(axis=(1, 2, 3), keepdims=True) for f in fields]
+    expected = sum(0.3 / decay**s * np_smoothness(normalized[s]) for s in range(4))
+    assert smooth_term(1.0) == pytest.approx(expected, rel=1e-5)
+    assert smooth_term(5.0) == pytest.approx(expected, rel=1e-5)  # a global rescale of the output costs nothing
+
+
 # ---------------------------------------------------------------- rules
 def test_switches_default_off_and_exp_excludes_pixel_selection() -> None:
     config = LossConfig()
     assert (config.valid_mask, config.photometric, config.min_reprojection, config.auto_mask,
-            config.depth_smoothness) == (False, "l1", False, False, False)
+            config.depth_smoothness, config.edge_aware_smoothness, config.normalized_smoothness) == (
+        False, "l1", False, False, False, False, False)
     for name in ("min_reprojection", "auto_mask"):
         with pytest.raises(ConfigError, match=f"{name} cannot be combined with the explainability"):
             LossConfig(explain_reg_weight=0.2, **{name: True})

@@ -191,6 +191,8 @@ SETTING_PATHS: dict[str, str] = {
     "min_reprojection": "loss.min_reprojection",
     "auto_mask": "loss.auto_mask",
     "depth_smoothness": "loss.depth_smoothness",
+    "edge_aware_smoothness": "loss.edge_aware_smoothness",
+    "normalized_smoothness": "loss.normalized_smoothness",
     "learning_rate": "optimizer.learning_rate",
     "beta1": "optimizer.beta1",
     "beta2": "optimizer.beta2",
