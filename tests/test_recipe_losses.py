@@ -45,6 +45,22 @@ def np_smoothness(field: np.ndarray) -> float:
     return sum(np.abs(np.diff(g, axis=a)).mean() for g in (dx, dy) for a in (2, 1))
 
 
+def random_loss_inputs(batch: int, height: int, width: int) -> dict:
+    """compute_losses' arguments for two sources at rest: random disparities (4 scales) and images, identity K."""
+    return {"tgt_image": RNG.uniform(-1, 1, (batch, height, width, 3)).astype(np.float32),
+            "src_image_stack": RNG.uniform(-1, 1, (batch, height, width, 6)).astype(np.float32),
+            "disps": [RNG.uniform(0.1, 1.0, (batch, height // 2**s, width // 2**s, 1)).astype(np.float32)
+                      for s in range(4)],
+            "poses": np.zeros((batch, 2, 6), np.float32), "exp_logits": None,
+            "intrinsics": np.tile(np.eye(3, dtype=np.float32), (batch, 4, 1, 1)), "boundary": None}
+
+
+def smooth_term(inputs: dict, config: LossConfig) -> float:
+    """The smooth term of compute_losses on `inputs`."""
+    terms, _ = compute_losses(**inputs, config=config)
+    return float(terms.smooth)
+
+
 # ---------------------------------------------------------------- SSIM + L1
 def test_ssim_dissimilarity_matches_windowed_numpy() -> None:
     x = RNG.uniform(0, 1, (2, 6, 7, 3)).astype(np.float32)
@@ -181,14 +197,10 @@ def test_auto_mask_drops_a_static_scene() -> None:
 
 # ---------------------------------------------------------------- depth smoothness
 def test_depth_smoothness_weights_depth_by_one_over_2_3_to_the_scale() -> None:
-    disps = [RNG.uniform(0.1, 1.0, (1, 32 // 2**s, 48 // 2**s, 1)).astype(np.float32) for s in range(4)]
-    tgt = RNG.uniform(-1, 1, (1, 32, 48, 3)).astype(np.float32)
-    src = RNG.uniform(-1, 1, (1, 32, 48, 6)).astype(np.float32)
-    k = np.tile(np.eye(3, dtype=np.float32), (1, 4, 1, 1))
-    terms, _ = compute_losses(tgt, src, disps, np.zeros((1, 2, 6), np.float32), None, k, None,
-                              LossConfig(smooth_weight=0.3, depth_smoothness=True))
-    expected = sum(0.3 / 2.3**s * np_smoothness(1.0 / disps[s]) for s in range(4))
-    assert terms.smooth.numpy() == pytest.approx(expected, rel=1e-5)
+    inputs = random_loss_inputs(1, 32, 48)
+    expected = sum(0.3 / 2.3**s * np_smoothness(1.0 / disp) for s, disp in enumerate(inputs["disps"]))
+    assert smooth_term(inputs, LossConfig(smooth_weight=0.3, depth_smoothness=True)) == pytest.approx(expected,
+                                                                                                     rel=1e-5)
 
 
 # ---------------------------------------------------------------- edge-aware smoothness
@@ -211,18 +223,15 @@ def np_edge_aware_smoothness(field: np.ndarray, image: np.ndarray) -> float:
 
 
 def test_edge_aware_smoothness_matches_per_pixel_numpy_at_every_scale() -> None:
-    disps = [RNG.uniform(0.1, 1.0, (2, 32 // 2**s, 24 // 2**s, 1)).astype(np.float32) for s in range(4)]
-    tgt = RNG.uniform(-1, 1, (2, 32, 24, 3)).astype(np.float32)
-    src = RNG.uniform(-1, 1, (2, 32, 24, 6)).astype(np.float32)
-    k = np.tile(np.eye(3, dtype=np.float32), (2, 4, 1, 1))
-    terms, _ = compute_losses(tgt, src, disps, np.zeros((2, 2, 6), np.float32), None, k, None,
-                              LossConfig(smooth_weight=0.3, depth_smoothness=True, edge_aware_smoothness=True))
-    pyramid = [tgt.astype(np.float64)]
+    inputs = random_loss_inputs(2, 32, 24)
+    pyramid = [inputs["tgt_image"].astype(np.float64)]
     for _ in range(3):  # 2x2 block means, the loss's area pyramid
         p = pyramid[-1]
         pyramid.append(p.reshape(p.shape[0], p.shape[1] // 2, 2, p.shape[2] // 2, 2, 3).mean(axis=(2, 4)))
-    expected = sum(0.3 / 2.3**s * np_edge_aware_smoothness(1.0 / disps[s], pyramid[s]) for s in range(4))
-    assert terms.smooth.numpy() == pytest.approx(expected, rel=1e-5)
+    expected = sum(0.3 / 2.3**s * np_edge_aware_smoothness(1.0 / disp, pyramid[s])
+                   for s, disp in enumerate(inputs["disps"]))
+    config = LossConfig(smooth_weight=0.3, depth_smoothness=True, edge_aware_smoothness=True)
+    assert smooth_term(inputs, config) == pytest.approx(expected, rel=1e-5)
 
 
 def test_edge_aware_smoothness_forgives_a_depth_step_only_where_the_image_steps() -> None:
@@ -239,23 +248,15 @@ def test_edge_aware_smoothness_forgives_a_depth_step_only_where_the_image_steps(
 # ---------------------------------------------------------------- normalized smoothness
 @pytest.mark.parametrize("depth_smoothness", [False, True])
 def test_normalized_smoothness_divides_each_image_by_its_mean_and_ignores_scale(depth_smoothness: bool) -> None:
-    disps = [RNG.uniform(0.1, 1.0, (2, 32 // 2**s, 48 // 2**s, 1)).astype(np.float32) for s in range(4)]
-    tgt = RNG.uniform(-1, 1, (2, 32, 48, 3)).astype(np.float32)
-    src = RNG.uniform(-1, 1, (2, 32, 48, 6)).astype(np.float32)
-    k = np.tile(np.eye(3, dtype=np.float32), (2, 4, 1, 1))
-    config = LossConfig(smooth_weight=0.3, depth_smoothness=depth_smoothness, normalized_smoothness=True)
-
-    def smooth_term(scale: float) -> float:
-        scaled = [d * scale for d in disps]
-        terms, _ = compute_losses(tgt, src, scaled, np.zeros((2, 2, 6), np.float32), None, k, None, config)
-        return float(terms.smooth)
-
+    inputs = random_loss_inputs(2, 32, 48)
     decay = 2.3 if depth_smoothness else 2.0
-    fields = [1.0 / d.astype(np.float64) if depth_smoothness else d.astype(np.float64) for d in disps]
+    fields = [1.0 / d.astype(np.float64) if depth_smoothness else d.astype(np.float64) for d in inputs["disps"]]
     normalized = [f / f.mean(axis=(1, 2, 3), keepdims=True) for f in fields]
     expected = sum(0.3 / decay**s * np_smoothness(normalized[s]) for s in range(4))
-    assert smooth_term(1.0) == pytest.approx(expected, rel=1e-5)
-    assert smooth_term(5.0) == pytest.approx(expected, rel=1e-5)  # a global rescale of the output costs nothing
+    config = LossConfig(smooth_weight=0.3, depth_smoothness=depth_smoothness, normalized_smoothness=True)
+    assert smooth_term(inputs, config) == pytest.approx(expected, rel=1e-5)
+    rescaled = {**inputs, "disps": [5.0 * d for d in inputs["disps"]]}  # a global rescale of the output is free
+    assert smooth_term(rescaled, config) == pytest.approx(expected, rel=1e-5)
 
 
 # ---------------------------------------------------------------- rules
