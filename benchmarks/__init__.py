@@ -1,6 +1,10 @@
 """Reproducible speed and memory measurements; each script prints JSON lines (`python -m benchmarks.run_all` runs
-the whole performance table). TensorFlow's C++ log lines are silenced unless TF_CPP_MIN_LOG_LEVEL is set."""
+the whole performance table). TensorFlow's own log lines stay out of the output, through the programs' filter
+(sfmlearner_tf/quiet.py), unless TF_CPP_MIN_LOG_LEVEL is set: then TensorFlow's level applies."""
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+    from sfmlearner_tf.quiet import quiet_tensorflow
+
+    quiet_tensorflow()

@@ -163,6 +163,15 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
+def failure_line(stderr: str) -> str:
+    """What a failed child process said last: its stderr's last line that is not one of TensorFlow's C++ log
+    records (a child's captured stderr does not pass through the programs' filter)."""
+    from sfmlearner_tf.quiet import is_native_log_line
+
+    own = [line for line in stderr.strip().splitlines() if not is_native_log_line(line.encode())]
+    return own[-1] if own else "no output"
+
+
 def emit(name: str, **fields: Any) -> None:
     """Prints one JSON line: the benchmark's name, its fields, the peak memory (this process's, unless the fields
     bring a child process's "peak_rss_mib") and the machine."""

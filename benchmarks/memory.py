@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_utils import emit, peak_rss_mib
+from benchmarks.bench_utils import emit, failure_line, peak_rss_mib
 
 RUNS = ("train", "train_in_memory", "eval")
 MIB = 1024.0 * 1024.0
@@ -104,8 +104,7 @@ def measure(run: str, args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise SystemExit(f"memory: the {run} run failed: {tail}")
+        raise SystemExit(f"memory: the {run} run failed: {failure_line(done.stderr)}")
     return {**json.loads(done.stdout.strip().splitlines()[-1]), "wall_seconds": round(time.perf_counter() - start, 1)}
 
 

@@ -33,7 +33,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from benchmarks.bench_utils import RateCheck, emit, floor_ratio, is_disturbed, peak_rss_mib, summarize, time_repeats
+from benchmarks.bench_utils import (
+    RateCheck,
+    emit,
+    failure_line,
+    floor_ratio,
+    is_disturbed,
+    peak_rss_mib,
+    summarize,
+    time_repeats,
+)
 from benchmarks.flops import forward_flops, train_step_flops
 from sfmlearner_tf.losses import compute_losses
 from sfmlearner_tf.ops.precision import DtypePolicy, precision_policy
@@ -145,8 +154,7 @@ def time_variant_isolated(name: str, variant: Variant, args: argparse.Namespace)
                "--rate_size", str(args.rate_size), "--threads", format_threads(args.threads)]
     done = subprocess.run(command, env={**os.environ, **variant.env}, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"train_step variant {name} failed: {tail}")
+        raise RuntimeError(f"train_step variant {name} failed: {failure_line(done.stderr)}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

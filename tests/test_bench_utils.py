@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from benchmarks.bench_utils import (
     RateCheck,
+    failure_line,
     floor_ratio,
     is_disturbed,
     per_second,
@@ -17,6 +18,15 @@ from benchmarks.bench_utils import (
     time_repeats,
 )
 from benchmarks.flops import forward_backward_flops, graph_flops
+
+
+def test_failure_line_is_the_childs_last_own_line():
+    stderr = ("Traceback (most recent call last):\n"
+              "ValueError: the batch does not fit\n"
+              "I0000 00:00:1796538628.480703    1842 cudart_stub.cc:31] Could not find cuda drivers\n"
+              "E0000 00:00:1796538681.984223    1842 cuda_platform.cc:52] failed call to cuInit\n")
+    assert failure_line(stderr) == "ValueError: the batch does not fit"
+    assert failure_line("") == "no output"
 
 
 def test_summarize_gives_min_median_max():

@@ -103,6 +103,22 @@ def test_training_run_prints_progress_without_tensorflow_lines(tmp_path: Path) -
     assert "train: 3/3 steps" in completed.stdout and "train: done at step 3" in completed.stdout
 
 
+def test_benchmarks_filter_tensorflow_lines_unless_its_level_is_set() -> None:
+    """A benchmark imports `benchmarks` first; TensorFlow's C++ records (faked here, so the test does not depend on
+    what this machine's TensorFlow prints) are dropped and the benchmark's own lines pass, unless the user set
+    TF_CPP_MIN_LOG_LEVEL."""
+    script = ("import os, benchmarks, tensorflow\n"
+              "os.write(2, b'I0000 00:00:1796538628.480703    1842 cudart_stub.cc:31] Could not find cuda\\n')\n"
+              "os.write(2, b'bench: 3 repeats\\n')\n")
+    quiet = run_quietly_or_not("-c", script)
+    assert quiet.returncode == 0 and tf_lines(quiet) == [] and "bench: 3 repeats" in quiet.stderr
+    env = {key: value for key, value in os.environ.items() if key != FILTER_ENV}
+    env.update(PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="0")
+    talking = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, env=env,
+                             timeout=600, check=False)
+    assert talking.returncode == 0 and any("cudart_stub.cc:31" in line for line in tf_lines(talking))
+
+
 def test_project_warnings_are_one_line_naming_the_program(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(warnings, "formatwarning", warnings.formatwarning)  # put back after the test
     one_line_warnings("sfm-eval")
