@@ -68,6 +68,26 @@ def test_training_s_graceful_stop_takes_signals_and_hands_them_back() -> None:
 RENDER = ["--num_frames=20", "--width=416", "--height=128", "--seed=3", "--num_workers=2"]
 
 
+def test_an_idle_render_worker_dies_of_sigterm_whichever_thread_the_kernel_hands_it_to() -> None:
+    """An idle pool worker waits for its next task in a blocking semaphore call. SIGTERM delivered to another of
+    its threads (OpenBLAS starts some) must still end it: under a Python handler the main thread never woke, and
+    a stopped render waited for that worker forever (seen once in CI). Here a helper thread sends SIGTERM to
+    itself while the main thread waits on a lock nobody releases (the old handler: a timeout here)."""
+    source = ("import multiprocessing, signal, threading, time\n"
+              "from sfmlearner_tf.synthetic.dataset import _QuietWorker\n"
+              "_QuietWorker.start()\n"
+              "lock = multiprocessing.get_context('fork').Lock()\n"
+              "lock.acquire()\n"
+              "def helper():\n"
+              "    time.sleep(1.0)  # the main thread waits by then\n"
+              "    signal.pthread_kill(threading.get_ident(), signal.SIGTERM)\n"
+              "threading.Thread(target=helper).start()\n"
+              "lock.acquire()\n")
+    done = subprocess.run([sys.executable, "-c", source], cwd=REPO, env=ENV, capture_output=True, text=True,
+                          timeout=30, check=False)
+    assert (done.returncode, done.stderr) == (-signal.SIGTERM, "")
+
+
 def frame_images(out: Path) -> dict[Path, int]:
     """Rendered frame images (not temporary files) -> mtime."""
     return {p: p.stat().st_mtime_ns for p in out.glob("kitti_raw/*/*/image_02/data/*.png")}

@@ -204,32 +204,31 @@ def _render_frames(layout: Layout, config: SyntheticConfig, num_workers: int, pr
 class _QuietWorker:
     """A render pool's worker leaves stopping to its parent: Ctrl-C is ignored (the terminal sends it to the
     workers too), and the parent ends the pool with SIGTERM when it leaves the pool's block (done, or stopped by
-    a signal or an error). SIGTERM while rendering ends the worker as SystemExit, whose unwinding removes the
-    temporary file of a write in progress; otherwise (idle, or already exiting) the worker exits at once. Either
-    way without a traceback (the workers printed BrokenPipeError tracebacks when the parent was killed)."""
-
-    busy = False
+    a signal or an error). While a chunk renders, SIGTERM ends the worker as SystemExit, whose unwinding removes
+    the temporary file of a write in progress; otherwise SIGTERM keeps its default action and the kernel ends the
+    worker at once. A Python handler cannot do that for an idle worker: it waits for its next task in a blocking
+    semaphore call, and when the kernel hands the signal to another of its threads (OpenBLAS starts some) the
+    handler never runs and the parent waits for the worker forever. Either way without a traceback (the workers
+    printed BrokenPipeError tracebacks when the parent was killed)."""
 
     @staticmethod
     def start() -> None:
-        """Pool initializer: installs the signal handlers."""
+        """Pool initializer: Ctrl-C ignored, SIGTERM at its default action."""
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, _QuietWorker.stop)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     @staticmethod
     def stop(signum: int, frame: object) -> None:
-        if _QuietWorker.busy:
-            raise SystemExit(128 + signum)
-        os._exit(128 + signum)
+        raise SystemExit(128 + signum)
 
     @staticmethod
     def render(job: tuple[str, dict[str, object], list[tuple[int, int]]]) -> int:
-        """_render_chunk, marked busy while it runs."""
-        _QuietWorker.busy = True
+        """_render_chunk, with SIGTERM raising SystemExit while it runs."""
+        signal.signal(signal.SIGTERM, _QuietWorker.stop)
         try:
             return _render_chunk(job)
         finally:
-            _QuietWorker.busy = False
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _chunks(pending: list[tuple[int, int]], count: int) -> list[list[tuple[int, int]]]:
