@@ -276,3 +276,25 @@ def test_config_round_trip_rebuilds_the_same_architecture(disp_net, rebuild):
     assert (copy5.num_source, copy5.do_exp, copy5.exp) == (4, False, None)
     assert variable_table(copy5) == variable_table(five_frames)
     assert dict(variable_table(copy5))["pose_exp_net/pose/pred/weights"] == (1, 1, 256, 24)
+
+
+def test_disp_bias_init_sets_every_head_and_nothing_else():
+    from sfmlearner_tf.training import TrainConfig, build_state
+
+    tf.keras.utils.set_random_seed(3)
+    plain = build_state(TrainConfig()).depth_net
+    tf.keras.utils.set_random_seed(3)
+    shifted = build_state(TrainConfig(disp_bias_init=-2.0)).depth_net
+    heads = {f"depth_net/disp{s}/bias" for s in range(1, 5)}
+    for before, after in zip(plain.weights, shifted.weights, strict=True):
+        expected = np.full(before.shape, -2.0, np.float32) if after.path in heads else before.numpy()
+        np.testing.assert_array_equal(after.numpy(), expected, err_msg=after.path)
+
+
+def test_a_head_bias_of_minus_two_starts_disparity_at_the_hand_worked_value():
+    net = DispNet().ensure_built()
+    net.set_disp_head_bias(-2.0)
+    net.disp1.kernel.assign(tf.zeros_like(net.disp1.kernel))
+    # 10 * sigmoid(-2) + 0.01 = 10 / (1 + e^2) + 0.01 = 10 / 8.38906 + 0.01 = 1.20203 (depth 0.8319).
+    disp1 = net(random_images([1, 32, 64, 3], seed=4))[0].numpy()
+    np.testing.assert_allclose(disp1, 1.20203, rtol=1e-5)

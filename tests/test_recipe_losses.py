@@ -259,12 +259,32 @@ def test_normalized_smoothness_divides_each_image_by_its_mean_and_ignores_scale(
     assert smooth_term(rescaled, config) == pytest.approx(expected, rel=1e-5)
 
 
+# ---------------------------------------------------------------- log-depth smoothness
+def test_log_depth_smoothness_matches_numpy_and_ignores_scale() -> None:
+    inputs = random_loss_inputs(2, 32, 48)
+    expected = sum(0.3 / 2.3**s * np_smoothness(-np.log(d.astype(np.float64))) for s, d in enumerate(inputs["disps"]))
+    config = LossConfig(smooth_weight=0.3, depth_smoothness=True, log_depth_smoothness=True)
+    assert smooth_term(inputs, config) == pytest.approx(expected, rel=1e-5)
+    rescaled = {**inputs, "disps": [5.0 * d for d in inputs["disps"]]}  # log(5 x) - log(x) is constant: no change
+    assert smooth_term(rescaled, config) == pytest.approx(expected, rel=1e-4)
+
+
+def test_log_depth_smoothness_of_a_hand_worked_depth_ramp() -> None:
+    """Depth 1, 2, 4 along each row doubles at each step: log depth is linear, so its second difference is 0, while
+    depth's is 4 - 2 * 2 + 1 = 1 (and the rows are equal: the other three differences are 0)."""
+    disp = np.tile(1.0 / np.array([1.0, 2.0, 4.0], np.float32), (1, 3, 1))[..., np.newaxis]  # [1, 3, 3, 1]
+    assert float(smoothness(-np.log(disp))) == pytest.approx(0.0, abs=1e-6)
+    assert float(smoothness(1.0 / disp)) == pytest.approx(1.0)
+    with pytest.raises(ConfigError, match="log_depth_smoothness needs depth_smoothness"):
+        LossConfig(log_depth_smoothness=True)
+
+
 # ---------------------------------------------------------------- rules
 def test_switches_default_off_and_exp_excludes_pixel_selection() -> None:
     config = LossConfig()
     assert (config.valid_mask, config.photometric, config.min_reprojection, config.auto_mask,
-            config.depth_smoothness, config.edge_aware_smoothness, config.normalized_smoothness) == (
-        False, "l1", False, False, False, False, False)
+            config.depth_smoothness, config.log_depth_smoothness, config.edge_aware_smoothness,
+            config.normalized_smoothness) == (False, "l1", False, False, False, False, False, False)
     for name in ("min_reprojection", "auto_mask"):
         with pytest.raises(ConfigError, match=f"{name} cannot be combined with the explainability"):
             LossConfig(explain_reg_weight=0.2, **{name: True})

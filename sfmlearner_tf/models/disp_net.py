@@ -92,6 +92,12 @@ class DispNet(keras.Model):
             self(tf.zeros([1, DISP_NET_MULTIPLE, DISP_NET_MULTIPLE, 3]))
         return self
 
+    def set_disp_head_bias(self, bias: float) -> None:
+        """Sets the bias of the four disparity heads (built) to `bias`: a training run's starting point, where a
+        negative bias starts every disparity lower (depth larger) without changing the net's output range."""
+        for head in (self.disp1, self.disp2, self.disp3, self.disp4):
+            head.bias.assign(tf.fill(head.bias.shape, bias))
+
     def build_from_config(self, config: dict) -> None:
         """Keras' rebuild after a config round trip (clone_model, deserialisation): the variables' shapes do
         not depend on the input size, so the recorded input shape is not needed."""

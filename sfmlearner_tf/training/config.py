@@ -87,6 +87,10 @@ class TrainConfig:
     keep_best: bool = setting(True, "Save the models of each new lowest validation loss to checkpoint_dir/best/ "
                               "(one kept; training numbers are the same either way).")
     seed: int = setting(8964, "Seed of TF, numpy, random and the trainer's RNG.", rule=SEED)
+    disp_bias_init: float = setting(0.0, "Initial bias of DispNet's four sigmoid disparity heads on a fresh start "
+                                    "(0 = the original's zero bias; negative starts the depth larger, leaving "
+                                    "room below it for near pixels). Restored weights replace it.",
+                                    low=-10.0, high=10.0)
     val_batches: int = setting(4, "Batches of val.txt scored (photometric loss) every summary_freq steps (0 = off).",
                                low=0)
     progress_every_s: float = setting(10.0, "Seconds between progress lines (inf: none).", rule=PROGRESS_EVERY)
@@ -191,6 +195,7 @@ SETTING_PATHS: dict[str, str] = {
     "min_reprojection": "loss.min_reprojection",
     "auto_mask": "loss.auto_mask",
     "depth_smoothness": "loss.depth_smoothness",
+    "log_depth_smoothness": "loss.log_depth_smoothness",
     "edge_aware_smoothness": "loss.edge_aware_smoothness",
     "normalized_smoothness": "loss.normalized_smoothness",
     "learning_rate": "optimizer.learning_rate",
@@ -239,6 +244,7 @@ RESUMABLE_CHANGES: dict[str, str] = {
     "tfds_data_dir": "where the data lies (a moved folder)",
     "distribution_strategy": "the same step on other devices",
     "jit_compile": "the same step, compiled",
+    "disp_bias_init": "read only at a fresh start",
 }
 
 

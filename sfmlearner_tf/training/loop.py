@@ -67,6 +67,8 @@ class TrainState:
 def build_state(config: TrainConfig) -> TrainState:
     """Creates and builds both nets and Adam (inside the current strategy scope and dtype policy)."""
     depth_net = DispNet().ensure_built()
+    if config.disp_bias_init:
+        depth_net.set_disp_head_bias(config.disp_bias_init)
     pose_exp_net = PoseExpNet(num_source=config.data.num_source, do_exp=config.loss.do_exp).ensure_built()
     adam = config.optimizer
     optimizer = make_optimizer(adam.learning_rate, adam.beta1, adam.beta2, adam.epsilon,

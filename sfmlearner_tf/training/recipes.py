@@ -2,8 +2,9 @@
 
 Each switch is a set of TrainConfig settings (by their flag names). The first four are the differences between
 the original and the PyTorch port SfmLearner-Pytorch; the next three come from Godard et al., "Digging Into
-Self-Supervised Monocular Depth Estimation" (ICCV 2019, monodepth2); the last two change the smoothness term:
-image-edge weighting (Godard et al., CVPR 2017) and normalization by the mean (Wang et al., CVPR 2018).
+Self-Supervised Monocular Depth Estimation" (ICCV 2019, monodepth2); the last three change the smoothness term:
+log depth as the smoothed field, image-edge weighting (Godard et al., CVPR 2017) and normalization by the mean
+(Wang et al., CVPR 2018).
 `IMPROVED` is the combination the recipe ablation (benchmarks/recipe_ablation.py) measured best: the port's
 depth smoothness alone, which learned better than the port's four differences together (docs/RESULTS.md,
 "Training recipes"); flags/presets/improved.cfg holds the same settings. `PORT` is the port's four differences.
@@ -22,6 +23,7 @@ SWITCHES = MappingProxyType({
     "ssim": {"photometric": "ssim_l1"},  # 0.85 (1 - SSIM) / 2 + 0.15 L1 on [0, 1] images
     "min_reprojection": {"min_reprojection": True},  # per-pixel minimum of the error over the sources
     "auto_mask": {"auto_mask": True},  # zero weight where the unwarped source matches better
+    "log_depth": {"depth_smoothness": True, "log_depth_smoothness": True},  # smooth log depth, weights 1/2.3^s
     "edge_aware": {"edge_aware_smoothness": True},  # smoothness weighted by exp(-|image second difference|)
     "normalized_smoothness": {"normalized_smoothness": True},  # smoothed map divided by its per-image mean
 })
