@@ -21,8 +21,8 @@ names them):
 * edge_aware_smoothness: each second difference of the smoothed map weighted per pixel by exp(-|the same second
   difference of the target image|) (channel mean, image in [0, 1]), so depth may bend where the image does: the
   image-edge weighting of Godard et al. (CVPR 2017), applied to SfMLearner's second-order term;
-* log_depth_smoothness (with depth_smoothness): the term on log depth = -log(disp), which weighs a relative change
-  of depth alike at every range and does not depend on the output's scale;
+* log_depth_smoothness: the term on log depth = -log(disp) with depth smoothness's scale weights (in place of depth
+  when both are on), which weighs a relative change of depth alike at every range and ignores the output's scale;
 * normalized_smoothness: the smoothed map divided by its mean over each image first, so the term no longer pays
   the network to shrink (depth) or grow (disparity) the scale of its output (Wang et al., CVPR 2018; monodepth2).
 """
@@ -73,8 +73,8 @@ class LossConfig:
     auto_mask: bool = setting(False, "Zero weight where the unwarped source matches better than the warped one.")
     depth_smoothness: bool = setting(False, "Smooth depth (1/disp), scale weights 1/2.3^s (the original: "
                                      "disparity, 1/2^s).")
-    log_depth_smoothness: bool = setting(False, "With depth_smoothness: smooth log depth = -log(disp) (the "
-                                         "original: disparity).")
+    log_depth_smoothness: bool = setting(False, "Smooth log depth = -log(disp), scale weights 1/2.3^s, in place "
+                                         "of depth if depth_smoothness is on too (the original: disparity).")
     edge_aware_smoothness: bool = setting(False, "Weight the smoothness by exp(-|second difference of the "
                                           "image|) (the original: unweighted).")
     normalized_smoothness: bool = setting(False, "Divide the smoothed map by its per-image mean (the original: "
@@ -85,8 +85,6 @@ class LossConfig:
         if self.seg_num_scales > self.num_scales:
             self._invalid("seg_num_scales", f"must be in 1..num_scales={self.num_scales} (the loss pyramid's "
                           f"scales), got {self.seg_num_scales}")
-        if self.log_depth_smoothness and not self.depth_smoothness:
-            self._invalid("log_depth_smoothness", "needs depth_smoothness (it smooths the log of that depth)")
         for name in ("min_reprojection", "auto_mask"):
             if getattr(self, name) and self.do_exp:
                 self._invalid(name, "cannot be combined with the explainability mask (explain_reg_weight > 0): "
@@ -172,7 +170,7 @@ def _smoothness_term(disp: tf.Tensor, tgt: tf.Tensor, scale: int, config: LossCo
         field = 1.0 / disp
     if config.normalized_smoothness:
         field = field / tf.reduce_mean(field, axis=[1, 2, 3], keepdims=True)
-    decay = DEPTH_SMOOTH_DECAY if config.depth_smoothness else 2
+    decay = DEPTH_SMOOTH_DECAY if config.depth_smoothness or config.log_depth_smoothness else 2
     return config.smooth_weight / decay**scale * smoothness(field, tgt if config.edge_aware_smoothness else None)
 
 

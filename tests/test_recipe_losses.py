@@ -263,8 +263,10 @@ def test_normalized_smoothness_divides_each_image_by_its_mean_and_ignores_scale(
 def test_log_depth_smoothness_matches_numpy_and_ignores_scale() -> None:
     inputs = random_loss_inputs(2, 32, 48)
     expected = sum(0.3 / 2.3**s * np_smoothness(-np.log(d.astype(np.float64))) for s, d in enumerate(inputs["disps"]))
-    config = LossConfig(smooth_weight=0.3, depth_smoothness=True, log_depth_smoothness=True)
+    config = LossConfig(smooth_weight=0.3, log_depth_smoothness=True)
     assert smooth_term(inputs, config) == pytest.approx(expected, rel=1e-5)
+    with_depth = LossConfig(smooth_weight=0.3, depth_smoothness=True, log_depth_smoothness=True)
+    assert smooth_term(inputs, with_depth) == pytest.approx(expected, rel=1e-5)  # log depth replaces depth
     rescaled = {**inputs, "disps": [5.0 * d for d in inputs["disps"]]}  # log(5 x) - log(x) is constant: no change
     assert smooth_term(rescaled, config) == pytest.approx(expected, rel=1e-4)
 
@@ -275,8 +277,6 @@ def test_log_depth_smoothness_of_a_hand_worked_depth_ramp() -> None:
     disp = np.tile(1.0 / np.array([1.0, 2.0, 4.0], np.float32), (1, 3, 1))[..., np.newaxis]  # [1, 3, 3, 1]
     assert float(smoothness(-np.log(disp))) == pytest.approx(0.0, abs=1e-6)
     assert float(smoothness(1.0 / disp)) == pytest.approx(1.0)
-    with pytest.raises(ConfigError, match="log_depth_smoothness needs depth_smoothness"):
-        LossConfig(log_depth_smoothness=True)
 
 
 # ---------------------------------------------------------------- rules

@@ -23,7 +23,7 @@ SWITCHES = MappingProxyType({
     "ssim": {"photometric": "ssim_l1"},  # 0.85 (1 - SSIM) / 2 + 0.15 L1 on [0, 1] images
     "min_reprojection": {"min_reprojection": True},  # per-pixel minimum of the error over the sources
     "auto_mask": {"auto_mask": True},  # zero weight where the unwarped source matches better
-    "log_depth": {"depth_smoothness": True, "log_depth_smoothness": True},  # smooth log depth, weights 1/2.3^s
+    "log_depth": {"log_depth_smoothness": True},  # smooth log depth -log(disp), scale weights 1/2.3^s
     "edge_aware": {"edge_aware_smoothness": True},  # smoothness weighted by exp(-|image second difference|)
     "normalized_smoothness": {"normalized_smoothness": True},  # smoothed map divided by its per-image mean
 })
