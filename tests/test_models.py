@@ -291,6 +291,15 @@ def test_disp_bias_init_sets_every_head_and_nothing_else():
         np.testing.assert_array_equal(after.numpy(), expected, err_msg=after.path)
 
 
+def test_disp_bias_init_with_an_initial_checkpoint_is_refused_naming_both() -> None:
+    from sfmlearner_tf.training import TrainConfig
+
+    with pytest.raises(ConfigError, match=r"disp_bias_init sets the starting weights .* init_checkpoint_file "
+                                          r"/ckpt/model-190532 would replace them") as caught:
+        TrainConfig(disp_bias_init=-2.0, init_checkpoint_file="/ckpt/model-190532")
+    assert caught.value.fields == ("disp_bias_init",)
+
+
 def test_a_head_bias_of_minus_two_starts_disparity_at_the_hand_worked_value():
     net = DispNet().ensure_built()
     net.set_disp_head_bias(-2.0)

@@ -89,7 +89,7 @@ class TrainConfig:
     seed: int = setting(8964, "Seed of TF, numpy, random and the trainer's RNG.", rule=SEED)
     disp_bias_init: float = setting(0.0, "Initial bias of DispNet's four sigmoid disparity heads on a fresh start "
                                     "(0 = the original's zero bias; negative starts the depth larger, leaving "
-                                    "room below it for near pixels). Restored weights replace it.",
+                                    "room below it for near pixels; not with init_checkpoint_file).",
                                     low=-10.0, high=10.0)
     val_batches: int = setting(4, "Batches of val.txt scored (photometric loss) every summary_freq steps (0 = off).",
                                low=0)
@@ -158,6 +158,10 @@ class TrainConfig:
         if self.last_step < 1:
             problems.append(("max_steps", f"runs no step: the original runs steps 1..max_steps-1; pass "
                              f"--include_last_step or --max_steps >= 2, got {self.max_steps}"))
+        if self.disp_bias_init and self.init_checkpoint_file:
+            problems.append(("disp_bias_init", f"sets the starting weights of a fresh start, but "
+                             f"init_checkpoint_file {self.init_checkpoint_file} would replace them; pass one of the "
+                             f"two, got {self.disp_bias_init}"))
         multiple = required_multiple(self.loss.do_exp)
         for name in ("img_height", "img_width"):
             value = getattr(self.data, name)
