@@ -24,7 +24,11 @@ names them):
 * log_depth_smoothness: the term on log depth = -log(disp) with depth smoothness's scale weights (in place of depth
   when both are on), which weighs a relative change of depth alike at every range and ignores the output's scale;
 * normalized_smoothness: the smoothed map divided by its mean over each image first, so the term no longer pays
-  the network to shrink (depth) or grow (disparity) the scale of its output (Wang et al., CVPR 2018; monodepth2).
+  the network to shrink (depth) or grow (disparity) the scale of its output (Wang et al., CVPR 2018; monodepth2);
+* full_res_multiscale: each scale's disparity upsampled (bilinear, half-pixel centres) to the input's size and its
+  photometric loss computed there, against the full-size images with scale 0's intrinsics (monodepth2), so the
+  coarse scales see the fine image detail a small motion shows; smoothness and the boundary loss stay at each
+  scale's own size.
 """
 
 from __future__ import annotations
@@ -79,6 +83,8 @@ class LossConfig:
                                           "image|) (the original: unweighted).")
     normalized_smoothness: bool = setting(False, "Divide the smoothed map by its per-image mean (the original: "
                                           "not normalized).")
+    full_res_multiscale: bool = setting(False, "Photometric loss of every scale at the input's size, its "
+                                        "disparity upsampled (the original: at each scale's size).")
 
     def __post_init__(self) -> None:
         check_settings(self)
@@ -89,6 +95,9 @@ class LossConfig:
             if getattr(self, name) and self.do_exp:
                 self._invalid(name, "cannot be combined with the explainability mask (explain_reg_weight > 0): "
                               "both decide per pixel which errors count")
+        if self.full_res_multiscale and self.do_exp:
+            self._invalid("full_res_multiscale", "cannot be combined with the explainability mask "
+                          "(explain_reg_weight > 0): the masks are predicted at each scale's own size")
 
     @staticmethod
     def _invalid(name: str, problem: str) -> None:
@@ -331,6 +340,17 @@ def _warp_sources(src_stack: tf.Tensor, disp: tf.Tensor, poses: tf.Tensor, intri
     return warped, valid[..., 0]
 
 
+def _photometric_inputs(s: int, tgt: tf.Tensor, src: tf.Tensor, disp: tf.Tensor, tgt_image: tf.Tensor,
+                        src_image_stack: tf.Tensor, intrinsics: tf.Tensor, full_res: bool
+                        ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(target, sources, disparity, K) that scale s's photometric loss compares: the scale's own (the original), or
+    with full_res the full-size images, K of scale 0 and the disparity upsampled bilinearly to their size."""
+    if not full_res or s == 0:
+        return tgt, src, disp, intrinsics[:, s]
+    upsampled = tf.image.resize(disp, tf.shape(tgt_image)[1:3], method="bilinear")
+    return tgt_image, src_image_stack, upsampled, intrinsics[:, 0]
+
+
 def _check_inputs(disps: list, exp_logits: list | None, boundary: tf.Tensor | None, config: LossConfig) -> None:
     if len(disps) < config.num_scales:
         raise ConfigError(f"compute_losses needs {config.num_scales} disparity scales, got {len(disps)}")
@@ -370,16 +390,18 @@ def compute_losses(tgt_image: tf.Tensor, src_image_stack: tf.Tensor, disps: list
         tgt, src = scaled[..., :3], scaled[..., 3:]
         if config.smooth_weight > 0:
             smooth += _smoothness_term(disps[s], tgt, s, config)
-        projected, valid = _warp_sources(src, disps[s], poses, intrinsics[:, s], num_source, config.sampler_mode,
+        photo_tgt, photo_src, photo_disp, photo_k = _photometric_inputs(
+            s, tgt, src, disps[s], tgt_image, src_image_stack, intrinsics, config.full_res_multiscale)
+        projected, valid = _warp_sources(photo_src, photo_disp, poses, photo_k, num_source, config.sampler_mode,
                                          config.valid_mask)
         identity = None
         if config.auto_mask:  # the unwarped sources' error too, in the same call (the target's means once)
-            sources = tf.reshape(src, tf.concat([tf.shape(src)[:3], [num_source, 3]], 0))
-            both = photometric_error(tf.concat([projected, sources], axis=3), tgt[..., tf.newaxis, :],
+            sources = tf.reshape(photo_src, tf.concat([tf.shape(photo_src)[:3], [num_source, 3]], 0))
+            both = photometric_error(tf.concat([projected, sources], axis=3), photo_tgt[..., tf.newaxis, :],
                                      config.photometric)
             error, identity = tf.split(both, 2, axis=3)
-        else:
-            error = photometric_error(projected, tgt[..., tf.newaxis, :], config.photometric)  # [B, H, W, N, 3]
+        else:  # [B, H, W, N, 3]
+            error = photometric_error(projected, photo_tgt[..., tf.newaxis, :], config.photometric)
         weight = valid
         if use_exp:
             split_logits = tf.reshape(exp_logits[s], tf.concat([tf.shape(exp_logits[s])[:3], [num_source, 2]], 0))

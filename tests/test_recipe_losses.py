@@ -279,15 +279,78 @@ def test_log_depth_smoothness_of_a_hand_worked_depth_ramp() -> None:
     assert float(smoothness(1.0 / disp)) == pytest.approx(1.0)
 
 
+# ---------------------------------------------------------------- full-resolution multi-scale
+def np_upsample_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Bilinear resize of [B, h, w, C] to [B, height, width, C] with half-pixel centres (sample the input at
+    (i + 0.5) * h / height - 0.5, clamped to the edge), one axis at a time."""
+    def along(x: np.ndarray, axis: int, size: int) -> np.ndarray:
+        n = x.shape[axis]
+        pos = np.clip((np.arange(size) + 0.5) * n / size - 0.5, 0, n - 1)
+        low = np.floor(pos).astype(int)
+        high = np.minimum(low + 1, n - 1)
+        shape = [1] * x.ndim
+        shape[axis] = size
+        frac = (pos - low).reshape(shape)
+        return np.take(x, low, axis=axis) * (1 - frac) + np.take(x, high, axis=axis) * frac
+    return along(along(image.astype(np.float64), 1, height), 2, width)
+
+
+def moving_scene(height: int = 16, width: int = 24) -> dict:
+    """compute_losses' arguments for two sources with a forward-and-sideways motion, random disparities at two
+    scales and K at scale 1 deliberately not K / 2, so a loss that uses it instead of scale 0's differs."""
+    k0 = np.array([[20, 0, 12], [0, 20, 8], [0, 0, 1]], np.float32)
+    k1 = np.array([[7, 0, 5], [0, 7, 3], [0, 0, 1]], np.float32)
+    return {"tgt_image": RNG.uniform(-1, 1, (2, height, width, 3)).astype(np.float32),
+            "src_image_stack": RNG.uniform(-1, 1, (2, height, width, 6)).astype(np.float32),
+            "disps": [RNG.uniform(0.1, 0.5, (2, height // 2**s, width // 2**s, 1)).astype(np.float32)
+                      for s in range(2)],
+            "poses": RNG.normal(0, 0.1, (2, 2, 6)).astype(np.float32), "exp_logits": None,
+            "intrinsics": np.stack([k0, k1])[None].repeat(2, 0), "boundary": None}
+
+
+def pixel_term(inputs: dict, **settings: object) -> float:
+    terms, _ = compute_losses(**inputs, config=LossConfig(smooth_weight=0.0, **settings))
+    return float(terms.pixel)
+
+
+def test_full_res_multiscale_scores_each_upsampled_disparity_on_the_full_size_images() -> None:
+    """Scale 1's term = the one-scale loss of its disparity upsampled (numpy) to 16x24, with the full-size images
+    and scale 0's K; scale 0's term is unchanged."""
+    inputs = moving_scene()
+    height, width = inputs["tgt_image"].shape[1:3]
+    upsampled = np_upsample_bilinear(inputs["disps"][1], height, width).astype(np.float32)
+    expected = (pixel_term(inputs, num_scales=1)
+                + pixel_term({**inputs, "disps": [upsampled]}, num_scales=1))
+    assert pixel_term(inputs, num_scales=2, full_res_multiscale=True) == pytest.approx(expected, rel=1e-5)
+    assert pixel_term(inputs, num_scales=2) != pytest.approx(expected, rel=1e-3)  # the original's differs
+
+
+def test_full_res_multiscale_of_a_constant_disparity_repeats_the_full_size_loss() -> None:
+    """Upsampling a constant gives the constant: with the same constant disparity at every scale each of the four
+    scales scores the full-size loss, so the pixel term is 4 times the one-scale one, and the smoothness term (at
+    each scale's own size) is untouched."""
+    inputs = random_loss_inputs(2, 16, 32)
+    inputs["disps"] = [np.full_like(d, 0.3) for d in inputs["disps"]]
+    inputs["poses"] = RNG.normal(0, 0.1, (2, 2, 6)).astype(np.float32)
+    assert pixel_term(inputs, full_res_multiscale=True) == pytest.approx(4 * pixel_term(inputs, num_scales=1),
+                                                                         rel=1e-5)
+    random_disps = random_loss_inputs(2, 24, 32)  # scale 3 (3x4) still has second differences
+    smooth = [smooth_term(random_disps, LossConfig(smooth_weight=0.3, depth_smoothness=True, full_res_multiscale=on))
+              for on in (False, True)]
+    assert smooth[0] == smooth[1] > 0
+
+
 # ---------------------------------------------------------------- rules
 def test_switches_default_off_and_exp_excludes_pixel_selection() -> None:
     config = LossConfig()
     assert (config.valid_mask, config.photometric, config.min_reprojection, config.auto_mask,
             config.depth_smoothness, config.log_depth_smoothness, config.edge_aware_smoothness,
-            config.normalized_smoothness) == (False, "l1", False, False, False, False, False, False)
+            config.normalized_smoothness, config.full_res_multiscale) == (False, "l1") + (False,) * 7
     for name in ("min_reprojection", "auto_mask"):
         with pytest.raises(ConfigError, match=f"{name} cannot be combined with the explainability"):
             LossConfig(explain_reg_weight=0.2, **{name: True})
+    with pytest.raises(ConfigError, match="full_res_multiscale cannot be combined with the explainability mask"):
+        LossConfig(explain_reg_weight=0.2, full_res_multiscale=True)
     with pytest.raises(ConfigError, match="photometric must be one of l1, ssim_l1"):
         LossConfig(photometric="ssim")
 

@@ -202,6 +202,7 @@ SETTING_PATHS: dict[str, str] = {
     "log_depth_smoothness": "loss.log_depth_smoothness",
     "edge_aware_smoothness": "loss.edge_aware_smoothness",
     "normalized_smoothness": "loss.normalized_smoothness",
+    "full_res_multiscale": "loss.full_res_multiscale",
     "learning_rate": "optimizer.learning_rate",
     "beta1": "optimizer.beta1",
     "beta2": "optimizer.beta2",

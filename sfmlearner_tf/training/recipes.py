@@ -2,12 +2,13 @@
 
 Each switch is a set of TrainConfig settings (by their flag names). The first four are the differences between
 the original and the PyTorch port SfmLearner-Pytorch; the next three come from Godard et al., "Digging Into
-Self-Supervised Monocular Depth Estimation" (ICCV 2019, monodepth2); the last three change the smoothness term:
+Self-Supervised Monocular Depth Estimation" (ICCV 2019, monodepth2); the next three change the smoothness term:
 log depth as the smoothed field, image-edge weighting (Godard et al., CVPR 2017) and normalization by the mean
-(Wang et al., CVPR 2018).
+(Wang et al., CVPR 2018); the last is monodepth2's full-resolution multi-scale photometric loss.
 `IMPROVED` is the combination the recipe ablation (benchmarks/recipe_ablation.py) measured best: the port's
-depth smoothness alone, which learned better than the port's four differences together (docs/RESULTS.md,
-"Training recipes"); flags/presets/improved.cfg holds the same settings. `PORT` is the port's four differences.
+depth smoothness (which alone learned better than the port's four differences together) with image-edge
+weighting, which lowered rms at each of four seeds against depth smoothness alone (docs/RESULTS.md, "Training
+recipes"); flags/presets/improved.cfg holds the same settings. `PORT` is the port's four differences.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ SWITCHES = MappingProxyType({
     "log_depth": {"log_depth_smoothness": True},  # smooth log depth -log(disp), scale weights 1/2.3^s
     "edge_aware": {"edge_aware_smoothness": True},  # smoothness weighted by exp(-|image second difference|)
     "normalized_smoothness": {"normalized_smoothness": True},  # smoothed map divided by its per-image mean
+    "full_res": {"full_res_multiscale": True},  # every scale's photometric loss at the input's size
 })
 
 
@@ -35,6 +37,6 @@ def combine(*names: str) -> MappingProxyType:
 
 
 PORT = combine("valid_mask", "flip", "per_sample_augment", "depth_smoothness")
-IMPROVED = combine("depth_smoothness")
+IMPROVED = combine("depth_smoothness", "edge_aware")
 
 RECIPES = MappingProxyType({"faithful": MappingProxyType({}), "port": PORT, "improved": IMPROVED})
