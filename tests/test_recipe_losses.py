@@ -296,8 +296,8 @@ def np_upsample_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarr
 
 
 def moving_scene(height: int = 16, width: int = 24) -> dict:
-    """compute_losses' arguments for two sources with a forward-and-sideways motion, random disparities at two
-    scales and K at scale 1 deliberately not K / 2, so a loss that uses it instead of scale 0's differs."""
+    """compute_losses' arguments for two sources with random small motions, random disparities at two scales and
+    K at scale 1 deliberately not K / 2, so a loss that used it instead of scale 0's would differ."""
     k0 = np.array([[20, 0, 12], [0, 20, 8], [0, 0, 1]], np.float32)
     k1 = np.array([[7, 0, 5], [0, 7, 3], [0, 0, 1]], np.float32)
     return {"tgt_image": RNG.uniform(-1, 1, (2, height, width, 3)).astype(np.float32),
