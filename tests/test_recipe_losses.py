@@ -204,9 +204,9 @@ def test_depth_smoothness_weights_depth_by_one_over_2_3_to_the_scale() -> None:
 
 
 # ---------------------------------------------------------------- edge-aware smoothness
-def np_edge_aware_smoothness(field: np.ndarray, image: np.ndarray) -> float:
-    """Per-pixel loops: each second difference of field weighted by exp(-mean over channels of |the same second
-    difference of (image + 1) / 2|), each of the four terms averaged over its own valid size (float64)."""
+def np_edge_aware_smoothness(field: np.ndarray, image: np.ndarray, strength: float = 1.0) -> float:
+    """Per-pixel loops: each second difference of field weighted by exp(-strength * mean over channels of |the same
+    second difference of (image + 1) / 2|), each of the four terms averaged over its own valid size (float64)."""
     f, img = field[..., 0].astype(np.float64), (image.astype(np.float64) + 1.0) / 2.0
     batch, height, width = f.shape
     steps = {"xx": ((0, 1), (0, 1)), "xy": ((0, 1), (1, 0)), "yx": ((1, 0), (0, 1)), "yy": ((1, 0), (1, 0))}
@@ -217,20 +217,22 @@ def np_edge_aware_smoothness(field: np.ndarray, image: np.ndarray) -> float:
             def second(a, b=b, y=y, x=x, dy1=dy1, dx1=dx1, dy2=dy2, dx2=dx2):
                 return (a[b, y + dy1 + dy2, x + dx1 + dx2] - a[b, y + dy2, x + dx2]
                         - a[b, y + dy1, x + dx1] + a[b, y, x])
-            terms.append(abs(second(f)) * np.exp(-np.mean(np.abs(second(img)), axis=-1)))
+            terms.append(abs(second(f)) * np.exp(-strength * np.mean(np.abs(second(img)), axis=-1)))
         total += np.mean(terms)
     return total
 
 
-def test_edge_aware_smoothness_matches_per_pixel_numpy_at_every_scale() -> None:
+@pytest.mark.parametrize("strength", [1.0, 10.0])
+def test_edge_aware_smoothness_matches_per_pixel_numpy_at_every_scale(strength: float) -> None:
     inputs = random_loss_inputs(2, 32, 24)
     pyramid = [inputs["tgt_image"].astype(np.float64)]
     for _ in range(3):  # 2x2 block means, the loss's area pyramid
         p = pyramid[-1]
         pyramid.append(p.reshape(p.shape[0], p.shape[1] // 2, 2, p.shape[2] // 2, 2, 3).mean(axis=(2, 4)))
-    expected = sum(0.3 / 2.3**s * np_edge_aware_smoothness(1.0 / disp, pyramid[s])
+    expected = sum(0.3 / 2.3**s * np_edge_aware_smoothness(1.0 / disp, pyramid[s], strength)
                    for s, disp in enumerate(inputs["disps"]))
-    config = LossConfig(smooth_weight=0.3, depth_smoothness=True, edge_aware_smoothness=True)
+    config = LossConfig(smooth_weight=0.3, depth_smoothness=True, edge_aware_smoothness=True,
+                        edge_aware_strength=strength)
     assert smooth_term(inputs, config) == pytest.approx(expected, rel=1e-5)
 
 
@@ -243,6 +245,14 @@ def test_edge_aware_smoothness_forgives_a_depth_step_only_where_the_image_steps(
     assert float(smoothness(step, image_step)) == pytest.approx(np.exp(-1.0), rel=1e-6)
     assert float(smoothness(step, np.zeros_like(image_step))) == pytest.approx(1.0)
     assert float(smoothness(step)) == pytest.approx(1.0)
+    assert float(smoothness(step, image_step, edge_strength=10.0)) == pytest.approx(np.exp(-10.0), rel=1e-6)
+    assert float(smoothness(step, image_step, edge_strength=0.0)) == pytest.approx(1.0)  # gamma 0: unweighted
+
+
+def test_edge_aware_strength_without_edge_aware_smoothness_is_refused() -> None:
+    with pytest.raises(ConfigError, match="edge_aware_strength has no effect without edge_aware_smoothness"):
+        LossConfig(edge_aware_strength=10.0)
+    assert LossConfig(edge_aware_smoothness=True, edge_aware_strength=10.0).edge_aware_strength == 10.0
 
 
 # ---------------------------------------------------------------- normalized smoothness
@@ -313,16 +323,20 @@ def pixel_term(inputs: dict, **settings: object) -> float:
     return float(terms.pixel)
 
 
-def test_full_res_multiscale_scores_each_upsampled_disparity_on_the_full_size_images() -> None:
+@pytest.mark.parametrize("selection", [{}, {"auto_mask": True, "min_reprojection": True, "photometric": "ssim_l1"}],
+                         ids=["all_pixels", "auto_mask"])
+def test_full_res_multiscale_scores_each_upsampled_disparity_on_the_full_size_images(selection: dict) -> None:
     """Scale 1's term = the one-scale loss of its disparity upsampled (numpy) to 16x24, with the full-size images
-    and scale 0's K; scale 0's term is unchanged."""
+    and scale 0's K; scale 0's term is unchanged. With auto-masking, scale 1 masks by the unwarped sources' error
+    at full size (computed once, at scale 0)."""
     inputs = moving_scene()
     height, width = inputs["tgt_image"].shape[1:3]
     upsampled = np_upsample_bilinear(inputs["disps"][1], height, width).astype(np.float32)
-    expected = (pixel_term(inputs, num_scales=1)
-                + pixel_term({**inputs, "disps": [upsampled]}, num_scales=1))
-    assert pixel_term(inputs, num_scales=2, full_res_multiscale=True) == pytest.approx(expected, rel=1e-5)
-    assert pixel_term(inputs, num_scales=2) != pytest.approx(expected, rel=1e-3)  # the original's differs
+    expected = (pixel_term(inputs, num_scales=1, **selection)
+                + pixel_term({**inputs, "disps": [upsampled]}, num_scales=1, **selection))
+    assert pixel_term(inputs, num_scales=2, full_res_multiscale=True, **selection) == pytest.approx(expected,
+                                                                                                    rel=1e-5)
+    assert pixel_term(inputs, num_scales=2, **selection) != pytest.approx(expected, rel=1e-3)  # the original's
 
 
 def test_full_res_multiscale_of_a_constant_disparity_repeats_the_full_size_loss() -> None:

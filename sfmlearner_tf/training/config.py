@@ -201,6 +201,7 @@ SETTING_PATHS: dict[str, str] = {
     "depth_smoothness": "loss.depth_smoothness",
     "log_depth_smoothness": "loss.log_depth_smoothness",
     "edge_aware_smoothness": "loss.edge_aware_smoothness",
+    "edge_aware_strength": "loss.edge_aware_strength",
     "normalized_smoothness": "loss.normalized_smoothness",
     "full_res_multiscale": "loss.full_res_multiscale",
     "learning_rate": "optimizer.learning_rate",
