@@ -84,8 +84,8 @@ class LossConfig:
                                          "of depth if depth_smoothness is on too (the original: disparity).")
     edge_aware_smoothness: bool = setting(False, "Weight the smoothness by exp(-|second difference of the "
                                           "image|) (the original: unweighted).")
-    edge_aware_strength: float = setting(1.0, "gamma of the edge-aware weights exp(-gamma |second difference of "
-                                         "the image|) (Godard et al.: 1).", low=0.0)
+    edge_aware_strength: float = setting(1.0, "With edge_aware_smoothness: gamma of its weights exp(-gamma "
+                                         "|second difference of the image|) (Godard et al.: 1).", low=0.0)
     normalized_smoothness: bool = setting(False, "Divide the smoothed map by its per-image mean (the original: "
                                           "not normalized).")
     full_res_multiscale: bool = setting(False, "Photometric loss of every scale at the input's size, its "
@@ -100,9 +100,6 @@ class LossConfig:
             if getattr(self, name) and self.do_exp:
                 self._invalid(name, "cannot be combined with the explainability mask (explain_reg_weight > 0): "
                               "both decide per pixel which errors count")
-        if self.edge_aware_strength != 1.0 and not self.edge_aware_smoothness:
-            self._invalid("edge_aware_strength", "has no effect without edge_aware_smoothness (turn it on, or leave "
-                          "the strength at 1)")
         if self.full_res_multiscale and self.do_exp:
             self._invalid("full_res_multiscale", "cannot be combined with the explainability mask "
                           "(explain_reg_weight > 0): the masks are predicted at each scale's own size")

@@ -249,12 +249,6 @@ def test_edge_aware_smoothness_forgives_a_depth_step_only_where_the_image_steps(
     assert float(smoothness(step, image_step, edge_strength=0.0)) == pytest.approx(1.0)  # gamma 0: unweighted
 
 
-def test_edge_aware_strength_without_edge_aware_smoothness_is_refused() -> None:
-    with pytest.raises(ConfigError, match="edge_aware_strength has no effect without edge_aware_smoothness"):
-        LossConfig(edge_aware_strength=10.0)
-    assert LossConfig(edge_aware_smoothness=True, edge_aware_strength=10.0).edge_aware_strength == 10.0
-
-
 # ---------------------------------------------------------------- normalized smoothness
 @pytest.mark.parametrize("depth_smoothness", [False, True])
 def test_normalized_smoothness_divides_each_image_by_its_mean_and_ignores_scale(depth_smoothness: bool) -> None:
