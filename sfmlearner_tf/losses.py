@@ -67,9 +67,10 @@ class LossConfig:
                                         low=0.0)
     lambda_seg: float = setting(0.0, "Weight of the boundary loss (0 = the baseline).", low=0.0)
     seg_gradient_order: int = setting(1, "Disparity gradient order in the boundary loss (1 or 2, the paper's **).",
-                                      low=1, high=2)
-    seg_reduction: str = setting("mean", "Boundary loss over pixels.", choices=SEG_REDUCTIONS)
-    seg_num_scales: int = setting(1, "Boundary loss on scales 0..N-1.", low=1, high=4)
+                                      low=1, high=2, needs="lambda_seg")
+    seg_reduction: str = setting("mean", "Boundary loss over pixels.", choices=SEG_REDUCTIONS,
+                                 needs="lambda_seg")
+    seg_num_scales: int = setting(1, "Boundary loss on scales 0..N-1.", low=1, high=4, needs="lambda_seg")
     num_scales: int = setting(4, "Scales of the loss pyramid.", low=1, high=4)
     sampler_mode: str = setting("legacy", "legacy = the original's zeros outside the image; border = the fix.",
                                 choices=SAMPLER_MODES)
@@ -85,7 +86,8 @@ class LossConfig:
     edge_aware_smoothness: bool = setting(False, "Weight the smoothness by exp(-|second difference of the "
                                           "image|) (the original: unweighted).")
     edge_aware_strength: float = setting(1.0, "With edge_aware_smoothness: gamma of its weights exp(-gamma "
-                                         "|second difference of the image|) (Godard et al.: 1).", low=0.0)
+                                         "|second difference of the image|) (Godard et al.: 1).", low=0.0,
+                                         needs="edge_aware_smoothness")
     normalized_smoothness: bool = setting(False, "Divide the smoothed map by its per-image mean (the original: "
                                           "not normalized).")
     full_res_multiscale: bool = setting(False, "Photometric loss of every scale at the input's size, its "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,19 +89,24 @@ PROGRESS_EVERY = Rule(low=0.0, infinite_ok=True)
 
 @dataclass(frozen=True)
 class Setting:
-    """What a config field says about itself: its help text and its rule."""
+    """What a config field says about itself: its help text, its rule, and the setting it `needs` to do anything
+    ("name": that setting on; "name=value": it at that value), found in the field's own config or, nearest first,
+    in the configs that hold it."""
 
     help: str
     rule: Rule
+    needs: str | None = None
 
 
 def setting(default: Any = dataclasses.MISSING, help: str = "", *, low: float | None = None,
             high: float | None = None, low_open: bool = False, high_open: bool = False,
             choices: Sequence[Any] = (), multiple_of: int | None = None, odd: bool = False,
-            rule: Rule | None = None, default_factory: Callable[[], Any] | Any = dataclasses.MISSING) -> Any:
-    """A dataclass field with its help text and rule (see Rule; `rule` gives a shared one whole)."""
+            rule: Rule | None = None, needs: str | None = None,
+            default_factory: Callable[[], Any] | Any = dataclasses.MISSING) -> Any:
+    """A dataclass field with its help text and rule (see Rule; `rule` gives a shared one whole) and the setting
+    it needs to take effect (see Setting)."""
     rule = rule or Rule(low, high, low_open, high_open, tuple(choices), multiple_of, odd)
-    meta = {_KEY: Setting(help, rule)}
+    meta = {_KEY: Setting(help, rule, needs)}
     if default_factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -125,3 +130,55 @@ def check_settings(config: Any) -> None:
         owner = type(config).__name__
         raise ConfigError("; ".join(f"{owner}.{name} {why}" for name, why in problems),
                           fields=tuple(name for name, _ in problems))
+
+
+@dataclass(frozen=True)
+class IdleSetting:
+    """A setting changed from its default that changes nothing, because the setting it needs is not as it needs
+    (Setting.needs). Paths are dotted, from the config checked."""
+
+    path: str
+    value: Any
+    needed: str
+    wanted: str  # the value needed ("" = on)
+
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        """E.g. "edge_aware_strength=10.0 does nothing without edge_aware_smoothness"; `names` renames paths
+        (e.g. to flag names)."""
+        names = names or {}
+        needed = names.get(self.needed, self.needed) + (f"={self.wanted}" if self.wanted else "")
+        return f"{names.get(self.path, self.path)}={self.value} does nothing without {needed}"
+
+
+def idle_settings(config: Any) -> list[IdleSetting]:
+    """The settings of a dataclass instance, nested configs included, that are changed from their defaults while
+    the setting each needs is not as it needs. Programs warn of them rather than refuse them: a sweep may turn
+    the needed setting off in one row and keep the rest."""
+    return _idle(config, "", ())
+
+
+def _idle(config: Any, prefix: str, owners: tuple[tuple[Any, str], ...]) -> list[IdleSetting]:
+    chain = ((config, prefix), *owners)  # nearest first
+    found = []
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            found += _idle(value, f"{prefix}{field.name}.", chain)
+            continue
+        declared = setting_of(field)
+        if declared is None or declared.needs is None or value == _default(field):
+            continue
+        name, _, wanted = declared.needs.partition("=")
+        holder = next(((owner, path) for owner, path in chain if name in {f.name for f in dataclasses.fields(owner)}),
+                      None)
+        if holder is None:
+            raise ConfigError(f"{type(config).__name__}.{field.name} needs {name!r}, which neither its config nor "
+                              "the configs holding it have")
+        actual = getattr(holder[0], name)
+        if (str(actual) != wanted) if wanted else not actual:
+            found.append(IdleSetting(f"{prefix}{field.name}", value, f"{holder[1]}{name}", wanted))
+    return found
+
+
+def _default(field: dataclasses.Field) -> Any:
+    return field.default if field.default_factory is dataclasses.MISSING else field.default_factory()

@@ -12,6 +12,8 @@ from absl import flags
 
 import flags.demo as demo_flags
 import flags.train as train_flags
+from sfmlearner_tf.errors import ConfigError
+from sfmlearner_tf.settings import idle_settings, setting, setting_of
 from sfmlearner_tf.tasks.demo import DemoConfig
 from sfmlearner_tf.training import TrainConfig
 from sfmlearner_tf.training.config import NOT_SETTABLE, RESUMABLE_CHANGES, SETTING_PATHS
@@ -134,6 +136,57 @@ def test_each_flag_changes_exactly_its_field() -> None:
         derived = {"data.with_boundary"} if name == "lambda_seg" else set()
         assert differing == {SETTING_PATHS[name]} | derived, name
         assert changed[SETTING_PATHS[name]] == value, name
+
+
+# The settings that do nothing unless another is as they need: flag -> (needed flag, a value that turns it off,
+# one that turns it on).
+_NEEDS = {
+    "seg_gradient_order": ("lambda_seg", 0.0, 1.0),
+    "seg_reduction": ("lambda_seg", 0.0, 1.0),
+    "seg_num_scales": ("lambda_seg", 0.0, 1.0),
+    "edge_aware_strength": ("edge_aware_smoothness", False, True),
+    "flip": ("augment", False, True),
+    "per_sample_augment": ("augment", False, True),
+    "tfds_data_dir": ("data_source=tfds", "folder", "tfds"),
+    "restart_optimizer": ("init_checkpoint_file", None, "some/model-1"),
+    "allow_config_change": ("continue_train", False, True),
+    "full_epoch_checkpoints": ("max_checkpoints_to_keep", 0, 3),
+    "keep_best": ("val_batches", 0, 2),
+}
+
+
+def _declared_needs(path: str) -> str | None:
+    owner: object = TrainConfig()
+    *heads, name = path.split(".")
+    for head in heads:
+        owner = getattr(owner, head)
+    return setting_of({field.name: field for field in dataclasses.fields(owner)}[name]).needs
+
+
+def test_a_setting_is_named_idle_exactly_when_the_setting_it_needs_is_off() -> None:
+    names = {path: name for name, path in SETTING_PATHS.items()}
+    declared = {name for name, path in SETTING_PATHS.items() if _declared_needs(path)}
+    assert declared == set(_NEEDS)
+    for name in SETTING_PATHS:
+        value = _other_value(name, parse())
+        if name not in _NEEDS:  # changed alone, a setting that needs nothing is never idle
+            assert idle_settings(TrainConfig.from_settings(**{name: value})) == [], name
+            continue
+        needed, off, on = _NEEDS[name]
+        needed_flag = needed.partition("=")[0]
+        idle = idle_settings(TrainConfig.from_settings(**{name: value, needed_flag: off}))
+        assert [item.describe(names) for item in idle] == [f"{name}={value} does nothing without {needed}"], name
+        assert idle_settings(TrainConfig.from_settings(**{name: value, needed_flag: on})) == [], name
+
+
+def test_a_setting_needing_a_field_no_config_has_is_a_config_error() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Broken:
+        strength: float = setting(1.0, "Strength.", needs="no_such_switch")
+
+    assert idle_settings(Broken()) == []  # at its default it is never looked up
+    with pytest.raises(ConfigError, match=r"Broken\.strength needs 'no_such_switch'"):
+        idle_settings(Broken(strength=2.0))
 
 
 def test_demo_flags_map_onto_the_demo_config() -> None:

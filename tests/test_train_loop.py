@@ -70,6 +70,13 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_p
     assert sorted(p.name for p in (tmp_path / "latest").glob("*.index")) == ["model.latest-2.index"]
 
 
+def test_a_setting_whose_needed_setting_is_off_is_warned_of_and_the_run_goes_on(tmp_path: Path) -> None:
+    config = config_for(tmp_path, max_steps=2, edge_aware_strength=10.0)
+    with pytest.warns(UserWarning, match=r"^edge_aware_strength=10\.0 does nothing without edge_aware_smoothness$"):
+        result = train(config, fixed_data(), steps_per_epoch=100, log=False)
+    assert result.step == 1
+
+
 def test_sigterm_saves_and_returns(tmp_path: Path) -> None:
     def send_sigterm_after_first_save() -> None:
         deadline = time.monotonic() + 120

@@ -54,15 +54,17 @@ class PipelineConfig:
     num_scales: int = setting(4, "Scales whose intrinsics a sample carries.", low=1)
     with_boundary: bool = False
     augment: bool = setting(True, "Random scale and crop, as the original.")
-    flip: bool = setting(False, "With augment: flip each sample left-right with probability 1/2 (cx -> W - 1 - cx).")
+    flip: bool = setting(False, "With augment: flip each sample left-right with probability 1/2 (cx -> W - 1 - cx).",
+                         needs="augment")
     per_sample_augment: bool = setting(False, "With augment: draw the scale and crop per sample (the original: per "
-                                       "batch).")
+                                       "batch).", needs="augment")
     shuffle: bool = True
     seed: int = setting(8964, "Seed of the data order and augmentation.", low=0)
     split: str = "train"
     source: str = setting("folder", "Prepared folder or the TFDS builder.", choices=SOURCES)
-    tfds_data_dir: str = setting("", "TFDS data_dir with data_source=tfds.")
-    tfds_shuffle_buffer: int = setting(4096, "Shuffle buffer of TFDS records.", low=1)
+    tfds_data_dir: str = setting("", "TFDS data_dir with data_source=tfds.", needs="source=tfds")
+    tfds_shuffle_buffer: int = setting(4096, "Shuffle buffer of TFDS records.", low=1,
+                                       needs="source=tfds")
     exact_intrinsics: bool = False
     num_parallel_calls: int = tf.data.AUTOTUNE
 

@@ -37,7 +37,8 @@ class OptimizerConfig:
                              low_open=True)
     weight_decay: float = setting(0.0, "L2 on conv kernels, sum(w^2)/2 (0 = faithful: the original's l2 0.05 is "
                                   "never applied).", low=0.0)
-    restart: bool = setting(False, "With init_checkpoint_file: start Adam fresh (the paper's *); never on a resume.")
+    restart: bool = setting(False, "With init_checkpoint_file: start Adam fresh (the paper's *); never on a resume.",
+                           needs="init_checkpoint_file")
 
     def __post_init__(self) -> None:
         check_settings(self)
@@ -80,12 +81,13 @@ class TrainConfig:
     continue_train: bool = setting(False, "Resume from the newest checkpoint in checkpoint_dir (weights, Adam, step, "
                                    "RNG); without one, start as if not set.")
     allow_config_change: bool = setting(False, "On --continue_train, go on although settings that change what is "
-                                        "trained differ from the saved run_config.json (they are listed).")
+                                        "trained differ from the saved run_config.json (they are listed).",
+                                        needs="continue_train")
     max_checkpoints_to_keep: int = setting(10, "Epoch checkpoints kept (0: none, only the latest).", low=0)
     full_epoch_checkpoints: bool = setting(False, "Epoch checkpoints keep Adam's state too (3x the size); latest/ "
-                                           "always does.")
+                                           "always does.", needs="max_checkpoints_to_keep")
     keep_best: bool = setting(True, "Save the models of each new lowest validation loss to checkpoint_dir/best/ "
-                              "(one kept; training numbers are the same either way).")
+                              "(one kept; training numbers are the same either way).", needs="val_batches")
     seed: int = setting(8964, "Seed of TF, numpy, random and the trainer's RNG.", rule=SEED)
     disp_bias_init: float = setting(0.0, "Initial bias of DispNet's four sigmoid disparity heads on a fresh start "
                                     "(0 = the original's zero bias; negative starts the depth larger, leaving "

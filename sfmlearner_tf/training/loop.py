@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from sfmlearner_tf.models import DispNet, PoseExpNet
 from sfmlearner_tf.ops.precision import DtypePolicy, needs_loss_scaling, precision_policy
 from sfmlearner_tf.progress import ProgressReporter
 from sfmlearner_tf.run_record import training_record, write_run_record
+from sfmlearner_tf.settings import idle_settings
 from sfmlearner_tf.training.best import BestKeeper, BestSoFar, start_best
 from sfmlearner_tf.training.checkpoints import (
     TrainCheckpoints,
@@ -27,7 +29,7 @@ from sfmlearner_tf.training.checkpoints import (
     init_from_checkpoint,
     make_checkpoint,
 )
-from sfmlearner_tf.training.config import TrainConfig
+from sfmlearner_tf.training.config import SETTING_PATHS, TrainConfig
 from sfmlearner_tf.training.distribute import check_global_batch, is_chief, make_strategy, worker_scratch_dir
 from sfmlearner_tf.training.guards import GracefulStop, check_finite
 from sfmlearner_tf.training.health import CollapseWatch
@@ -163,7 +165,11 @@ def train(config: TrainConfig, dataset: tf.data.Dataset | None = None, steps_per
     it with the saved one (see provenance.py).
     A SIGINT/SIGTERM ends the current step, saves, and returns with stopped_by="signal"; a non-finite loss raises
     NonFiniteLossError without saving; a save that fails raises CheckpointError, the previous checkpoint intact.
+    A setting that does nothing because the setting it needs is off (settings.idle_settings) is warned of.
     """
+    names = {path: name for name, path in SETTING_PATHS.items()}
+    for idle in idle_settings(config):
+        warnings.warn(idle.describe(names), stacklevel=2)
     with contextlib.ExitStack() as lock:
         run = set_up_run(config, dataset, steps_per_epoch, validation, lock)
         if log:
