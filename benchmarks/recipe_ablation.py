@@ -1,6 +1,7 @@
 """What the original's training recipe costs: the demo's protocol trained with the faithful recipe, with each
 opt-in switch alone, with the PyTorch port's four differences ("port") and with every switch ("all"), over
-several seeds, scored on the held-out drives. The improved recipe is the depth_smoothness+edge_aware arm.
+several seeds, scored on the held-out drives. The improved recipe (arm `improved`) is depth_smoothness+edge_aware
+without the scale-and-crop (augment=False).
 
 Protocol (size "demo"): sfm-demo's data (8 training drives, 3 held out, 64x208, 3 frames), 1000 steps, batch 4,
 Adam 2e-4, smoothness 0.1, no explainability, boundary loss off. The seed sets the initial weights and the data

@@ -227,11 +227,12 @@ def test_baseline_and_demo_presets() -> None:
     assert len(list(PRESETS.glob("*.cfg"))) == len(PAPER_ROWS) + 5  # + the two Cityscapes -> KITTI stages, improved
 
 
-def test_improved_preset_holds_the_improved_recipe_and_only_switches() -> None:
+def test_improved_preset_holds_the_improved_recipe_switches_and_no_scale_and_crop() -> None:
     """improved.cfg = recipes.IMPROVED; added to the demo's preset it gives the demo's improved run."""
     improved = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'improved.cfg'}"))
     assert improved == TrainConfig.from_settings(**IMPROVED)
-    assert set(IMPROVED) <= {name for switch in SWITCHES.values() for name in switch}
+    assert set(IMPROVED) <= {name for switch in SWITCHES.values() for name in switch} | {"augment"}
+    assert not improved.data.augment and TrainConfig().data.augment
     both = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'cpu_demo.cfg'}",
                                                f"--flagfile={PRESETS / 'improved.cfg'}"))
     demo = DemoConfig(work_dir="./sfm_demo", recipe="improved").train_config().replace(progress_every_s=10.0)
