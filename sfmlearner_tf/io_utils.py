@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import secrets
 import socket
 import time
@@ -29,12 +30,26 @@ def cannot_write(path: str | os.PathLike, error: OSError) -> DataError:
     return DataError(f"{path}: cannot write ({error.strerror or error})")
 
 
+# The name of an atomic write's temporary file: ".<target name>.<16 hex digits>.tmp".
+_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{16}\.tmp$")
+
+
 def _create_temp_beside(target: Path) -> Path:
     """Creates an empty temporary file with a random name beside `target`, with mode 0666 minus the umask (the
     kernel applies the umask; tempfile.mkstemp would give 0600 whatever the umask)."""
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     return tmp
+
+
+def remove_temp_files(folder: str | os.PathLike) -> list[Path]:
+    """Removes the temporary files that atomic writes under `folder` left when their process was killed mid-write
+    (a process that ends normally, or by an exception, removes its own); returns them. Only for a folder whose
+    writers have all ended."""
+    leftovers = [path for path in Path(folder).rglob(".*.tmp") if _TEMP_NAME.match(path.name)]
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    return leftovers
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ import pytest
 from helpers import TOY_FLAGS, write_dataset
 
 from sfmlearner_tf.errors import ConfigError, DataError
-from sfmlearner_tf.io_utils import LOCK_NAME, output_lock, output_locks
+from sfmlearner_tf.io_utils import LOCK_NAME, output_lock, output_locks, remove_temp_files
 from sfmlearner_tf.prep.config import PrepareConfig
 from sfmlearner_tf.prep.prepare import prepare_dataset
 from sfmlearner_tf.tasks.export import ExportRequest, export_model
@@ -43,6 +43,27 @@ def test_a_lock_is_held_for_the_block_and_released_after_it_even_on_an_error(tmp
                                    (None, "folder", "--inspect_dir")]):
         assert (folder / LOCK_NAME).exists() and (tmp_path / "model.tflite.lock").exists()
     assert not list(tmp_path.rglob("*lock"))
+
+
+def test_a_write_killed_midway_leaves_a_temporary_file_that_remove_temp_files_removes_alone(tmp_path: Path) -> None:
+    """A process killed inside an atomic write (os._exit: no unwinding, as SIGTERM's default action) leaves its
+    temporary file; remove_temp_files removes it and nothing else, however deep, dot-named or .tmp-suffixed."""
+    target = tmp_path / "drive" / "image_02" / "data" / "0000000003.png"
+    source = ("import os\nfrom pathlib import Path\nfrom sfmlearner_tf.io_utils import atomic_path\n"
+              f"with atomic_path(Path({str(target)!r})) as tmp:\n"
+              "    tmp.write_bytes(b'half a frame')\n"
+              "    os._exit(9)\n")
+    killed = subprocess.run([sys.executable, "-c", source], cwd=REPO, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert killed.returncode == 9
+    (leftover,) = target.parent.glob(".*")
+    assert leftover.read_bytes() == b"half a frame" and not target.exists()
+    kept = [tmp_path / LOCK_NAME, tmp_path / ".synthetic_config.json", target.parent / "0000000002.png",
+            target.parent / ".0000000002.png.tmp", target.parent / ".x.0123456789abcdeg.tmp"]
+    for path in kept:
+        path.write_text("kept")
+    assert remove_temp_files(tmp_path) == [leftover]
+    assert not leftover.exists() and all(path.read_text() == "kept" for path in kept)
 
 
 def test_a_live_holder_is_named_and_refused_and_a_gone_one_is_taken_over(tmp_path: Path) -> None:

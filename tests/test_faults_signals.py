@@ -74,8 +74,8 @@ def test_an_idle_render_worker_dies_of_sigterm_whichever_thread_the_kernel_hands
     a stopped render waited for that worker forever (seen once in CI). Here a helper thread sends SIGTERM to
     itself while the main thread waits on a lock nobody releases (the old handler: a timeout here)."""
     source = ("import multiprocessing, signal, threading, time\n"
-              "from sfmlearner_tf.synthetic.dataset import _QuietWorker\n"
-              "_QuietWorker.start()\n"
+              "from sfmlearner_tf.synthetic.dataset import _quiet_worker\n"
+              "_quiet_worker()\n"
               "lock = multiprocessing.get_context('fork').Lock()\n"
               "lock.acquire()\n"
               "def helper():\n"

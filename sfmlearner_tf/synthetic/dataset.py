@@ -31,6 +31,7 @@ from sfmlearner_tf.io_utils import (
     check_writable_folder,
     image_is_whole,
     npy_is_whole,
+    remove_temp_files,
 )
 from sfmlearner_tf.prep.kitti_io import VELODYNE_POINT_BYTES
 from sfmlearner_tf.progress import ProgressReporter
@@ -196,39 +197,24 @@ def _render_frames(layout: Layout, config: SyntheticConfig, num_workers: int, pr
         for job in jobs:
             progress.update(_render_chunk(job))
         return
-    with multiprocessing.get_context("spawn").Pool(num_workers, initializer=_QuietWorker.start) as pool:
-        for count in pool.imap_unordered(_QuietWorker.render, jobs):
-            progress.update(count)
+    try:
+        with multiprocessing.get_context("spawn").Pool(num_workers, initializer=_quiet_worker) as pool:
+            for count in pool.imap_unordered(_render_chunk, jobs):
+                progress.update(count)
+    finally:  # the pool has ended its workers: a write that a signal cut short left its temporary file
+        remove_temp_files(layout.root)
 
 
-class _QuietWorker:
-    """A render pool's worker leaves stopping to its parent: Ctrl-C is ignored (the terminal sends it to the
-    workers too), and the parent ends the pool with SIGTERM when it leaves the pool's block (done, or stopped by
-    a signal or an error). While a chunk renders, SIGTERM ends the worker as SystemExit, whose unwinding removes
-    the temporary file of a write in progress; otherwise SIGTERM keeps its default action and the kernel ends the
-    worker at once. A Python handler cannot do that for an idle worker: it waits for its next task in a blocking
-    semaphore call, and when the kernel hands the signal to another of its threads (OpenBLAS starts some) the
-    handler never runs and the parent waits for the worker forever. Either way without a traceback (the workers
-    printed BrokenPipeError tracebacks when the parent was killed)."""
-
-    @staticmethod
-    def start() -> None:
-        """Pool initializer: Ctrl-C ignored, SIGTERM at its default action."""
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-    @staticmethod
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    @staticmethod
-    def render(job: tuple[str, dict[str, object], list[tuple[int, int]]]) -> int:
-        """_render_chunk, with SIGTERM raising SystemExit while it runs."""
-        signal.signal(signal.SIGTERM, _QuietWorker.stop)
-        try:
-            return _render_chunk(job)
-        finally:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+def _quiet_worker() -> None:
+    """Pool initializer: a render worker leaves stopping to its parent. Ctrl-C is ignored (the terminal sends it
+    to the workers too), and SIGTERM, which the parent's pool sends when it leaves the pool's block (done, or
+    stopped by a signal or an error), keeps its default action: the kernel ends the worker at once, whichever of
+    its threads it hands the signal to, and without a traceback. A Python handler can miss it: it runs only when
+    the main thread next executes Python code (an idle worker blocks in a semaphore call and never does), and a
+    signal that arrives as the handler is swapped back is dropped, so the parent waited for that worker forever
+    (seen in CI, both ways). What a killed worker leaves, a temporary file, the parent removes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _chunks(pending: list[tuple[int, int]], count: int) -> list[list[tuple[int, int]]]:
