@@ -15,7 +15,9 @@ _OWN = tuple(name for name in setting_names(DemoConfig) if name not in ("render_
 _RUN_PATHS = {name: f"run.{SETTING_PATHS[setting]}" for name, setting in RUN_SETTINGS.items()}
 _NAMES = (*_OWN, *_RUN_PATHS)
 # The demo runs exactly --steps steps (include_last_step), unlike run_train's --max_steps.
-_HELP_TEXTS = {"steps": "Training steps."}
+# A recipe may set a run setting too (improved sets smooth_weight); one given on the command line wins.
+_HELP_TEXTS = {"steps": "Training steps.",
+               "smooth_weight": "Smoothness weight; when not given, the recipe's (improved: 0.05), else this default."}
 
 
 def define_flags(flag_values: flags.FlagValues) -> None:
@@ -26,5 +28,6 @@ def define_flags(flag_values: flags.FlagValues) -> None:
 
 
 def config_from_flags(flag_values: flags.FlagValues) -> DemoConfig:
-    """The DemoConfig the parsed flags describe."""
-    return DemoConfig.from_settings(**{name: flag_values[name].value for name in _NAMES})
+    """The DemoConfig the parsed flags describe: the flags given on the command line (the rest are the defaults),
+    so that a run setting given wins over the recipe's (DemoConfig.given_run_settings)."""
+    return DemoConfig.from_settings(**{name: flag_values[name].value for name in _NAMES if flag_values[name].present})

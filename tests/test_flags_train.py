@@ -206,6 +206,30 @@ def test_demo_flags_map_onto_the_demo_config() -> None:
         bad(["sfm-demo", "--img_width=100"])
 
 
+def test_a_demo_run_setting_given_wins_over_the_recipes() -> None:
+    """The improved recipe sets smooth_weight, which sfm-demo also takes: a --smooth_weight given wins, even one
+    equal to the demo's default, and the recipe's other settings still apply."""
+    assert DemoConfig().train_config().loss.smooth_weight == 0.05
+    assert DemoConfig(recipe="faithful").train_config().loss.smooth_weight == 0.1
+    for given in (0.3, 0.1):
+        values = flags.FlagValues()
+        demo_flags.define_flags(values)
+        values(["sfm-demo", f"--smooth_weight={given}"])
+        config = demo_flags.config_from_flags(values)
+        run = config.train_config()
+        assert run.loss.smooth_weight == given and run.loss.depth_smoothness and not run.data.augment
+        assert config.recipe_settings() == {name: value for name, value in IMPROVED.items() if name != "smooth_weight"}
+    assert DemoConfig.from_settings(smooth_weight=0.2).given_run_settings == ("smooth_weight",)
+
+
+def test_demo_prints_the_recipe_as_flags() -> None:
+    from sfmlearner_tf.apps.demo import _settings_text
+
+    assert _settings_text({"depth_smoothness": True, "augment": False, "smooth_weight": 0.05}) == (
+        "--depth_smoothness --noaugment --smooth_weight=0.05")
+    assert _settings_text({}) == "the original's settings"
+
+
 @pytest.mark.parametrize("name", sorted(PAPER_ROWS))
 def test_paper_table_presets(name: str) -> None:
     config = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / name}.cfg"))
@@ -231,8 +255,9 @@ def test_improved_preset_holds_the_improved_recipe_switches_and_no_scale_and_cro
     """improved.cfg = recipes.IMPROVED; added to the demo's preset it gives the demo's improved run."""
     improved = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'improved.cfg'}"))
     assert improved == TrainConfig.from_settings(**IMPROVED)
-    assert set(IMPROVED) <= {name for switch in SWITCHES.values() for name in switch} | {"augment"}
+    assert set(IMPROVED) <= {name for switch in SWITCHES.values() for name in switch} | {"augment", "smooth_weight"}
     assert not improved.data.augment and TrainConfig().data.augment
+    assert improved.loss.smooth_weight == 0.05  # half the demo protocol's 0.1
     both = train_flags.config_from_flags(parse(f"--flagfile={PRESETS / 'cpu_demo.cfg'}",
                                                f"--flagfile={PRESETS / 'improved.cfg'}"))
     demo = DemoConfig(work_dir="./sfm_demo", recipe="improved").train_config().replace(progress_every_s=10.0)

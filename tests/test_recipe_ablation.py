@@ -42,7 +42,7 @@ def test_every_arm_is_the_faithful_run_plus_its_switches() -> None:
         settings = ARMS[arm]
         assert changed == faithful.replace(checkpoint_dir=changed.checkpoint_dir, **settings), arm
     assert arm_settings("improved") == dict(IMPROVED) == arm_settings(
-        "depth_smoothness+edge_aware+augment=False")  # measured best
+        "depth_smoothness+edge_aware+augment=False+smooth_weight=0.05")  # measured best
     assert ARMS["port"] == dict(PORT) and set(PORT) == {"valid_mask", "flip", "per_sample_augment",
                                                          "depth_smoothness"}
     assert ARMS["all"] == {name: value for switch in SWITCHES.values() for name, value in switch.items()}

@@ -19,6 +19,7 @@ from sfmlearner_tf.prep.config import PrepareConfig
 from sfmlearner_tf.prep.prepare import prepare_dataset
 from sfmlearner_tf.tasks.demo import DemoConfig, run_demo
 from sfmlearner_tf.training import TrainConfig, train
+from sfmlearner_tf.training.recipes import IMPROVED
 from sfmlearner_tf.training.validation import load_validation
 
 HEIGHT, WIDTH = 32, 112
@@ -91,7 +92,7 @@ def test_tiny_demo_runs_every_stage_and_keeps_its_initial_weights(tmp_path: Path
     assert rescored["metrics"]["abs_rel"] == pytest.approx(summary["before"]["abs_rel"], rel=1e-6)
     assert "before" in summary["table"] and "row prior" in summary["table"]
     assert (tmp_path / "demo" / "demo_result.json").is_file()
-    assert summary["recipe"] == config.recipe
+    assert summary["recipe"] == config.recipe and summary["recipe_settings"] == dict(IMPROVED)
     # Figures: 4 held-out frames (input, true depth, before, after), and the curve of abs_rel and delta < 1.25.
     # Panels at the true depth's size (the 64 x 224 render) with a 2-pixel frame, under a 20-pixel label row.
     frames = cv2.imread(summary["figures"]["held_out_depth"])

@@ -22,13 +22,21 @@ def _demo(flag_values: flags.FlagValues) -> int:
               "command to resume", flush=True)
         return 128 + summary["signum"]
     print(f"\nDepth on {summary['num_test_images']} images of the held-out synthetic drives (median-scaled), "
-          f"{summary['steps']} steps of the {summary['recipe']} recipe, {summary['total_seconds']:.0f} s in all:")
+          f"{summary['steps']} steps of the {summary['recipe']} recipe ({_settings_text(summary['recipe_settings'])}), "
+          f"{summary['total_seconds']:.0f} s in all:")
     print(summary["table"])
     print("\nLearning curve (held-out drives; dbe in px, edge_sharpness: higher is sharper):")
     print(summary["curve_table"])
     for name, path in summary["figures"].items():
         print(f"{name.replace('_', ' ')}: {path}")
     return 0
+
+
+def _settings_text(settings: dict) -> str:
+    """A recipe's settings as flags, e.g. "--depth_smoothness --noaugment --smooth_weight=0.05"."""
+    flags_text = [f"--{'' if value else 'no'}{name}" if isinstance(value, bool) else f"--{name}={value}"
+                  for name, value in settings.items()]
+    return " ".join(flags_text) or "the original's settings"
 
 
 def main() -> None:

@@ -47,9 +47,9 @@ class DemoConfig:
     `seed` fixes the initial weights (under the original's Glorot initialisation the initial mean disparity
     depends on it, and one near the sigmoid's cap keeps the depth flat for a long time); `data_seed` fixes the
     rendered drives. `curve_every` > 0 evaluates the held-out drives every that many steps. `recipe` names the
-    training recipe (training.recipes.RECIPES) whose switches are added to `run`: "improved" by default, since it
-    learned better on this protocol over three seeds (docs/RESULTS.md, "Training recipes"); "faithful" is the
-    original's.
+    training recipe (training.recipes.RECIPES) whose settings are added to `run`, except the run settings the
+    user gave: "improved" by default, since it learned better on this protocol over four seeds (docs/RESULTS.md,
+    "Training recipes"); "faithful" is the original's.
     """
 
     work_dir: str = setting("./sfm_demo", "Synthetic data, prepared samples, checkpoints and results.")
@@ -64,6 +64,9 @@ class DemoConfig:
     recipe: str = setting("improved", "Training recipe: faithful (the original's), port (SfmLearner-Pytorch's four "
                           "differences) or improved (flags/presets/improved.cfg).", choices=tuple(RECIPES))
     run: TrainConfig = DEMO_RUN
+    # The run's settings (by TrainConfig name) set through `replace`, i.e. given by the user: the recipe does not
+    # replace them (the improved recipe sets smooth_weight, which sfm-demo also takes as a flag).
+    given_run_settings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_settings(self)
@@ -94,6 +97,7 @@ class DemoConfig:
                 own["run"] = self.run.replace(**run)
             except ConfigError as error:
                 raise ConfigError(str(error), fields=tuple(f"run.{f}" for f in error.fields)) from None
+            own["given_run_settings"] = tuple(sorted({*self.given_run_settings, *run}))
         return dataclasses.replace(self, **own)
 
     def setting(self, name: str) -> object:
@@ -110,12 +114,16 @@ class DemoConfig:
         """The training (and evaluation) image width."""
         return self.run.data.img_width
 
+    def recipe_settings(self) -> dict[str, object]:
+        """The recipe's settings that the run takes: all but those the user gave (given_run_settings)."""
+        return {name: value for name, value in RECIPES[self.recipe].items() if name not in self.given_run_settings}
+
     def train_config(self) -> TrainConfig:
-        """The run_train settings of the demo: its run with the recipe's switches (flags/presets/cpu_demo.cfg holds
-        the run, flags/presets/improved.cfg the improved recipe's switches)."""
+        """The run_train settings of the demo: its run with the recipe's settings (flags/presets/cpu_demo.cfg holds
+        the run, flags/presets/improved.cfg the improved recipe's settings)."""
         root = Path(self.work_dir)
         return self.run.replace(dataset_dir=str(root / "prepared"), checkpoint_dir=str(root / "checkpoints"),
-                                **RECIPES[self.recipe])
+                                **self.recipe_settings())
 
 
 def prepare_demo_data(config: DemoConfig) -> None:
@@ -234,7 +242,8 @@ def run_demo(config: DemoConfig) -> dict:
     curve = [{"step": step, "metrics": metrics} for step, metrics in sorted(points.items()) if step <= result.step]
     figures = write_demo_figures(config, {"before": initial, "after": trained}, curve)
     rows = {**before["baselines"], "before": before["metrics"], "after": after["metrics"]}
-    summary = {"stopped_by": "done", "recipe": config.recipe, "figures": figures,
+    summary = {"stopped_by": "done", "recipe": config.recipe, "recipe_settings": config.recipe_settings(),
+               "figures": figures,
                "before": before["metrics"], "after": after["metrics"],
                "baselines": before["baselines"], "num_test_images": before["num_images"], "curve": curve,
                "steps": result.step,
