@@ -42,3 +42,12 @@ def test_toy_ablation_writes_json_and_figures(tmp_path: Path) -> None:
     chart = cv2.imread(str(tmp_path / "ablation" / "boundary_errors.png"))
     assert crops is not None and crops.shape[1] > 4 * 8 and chart is not None and chart.shape[0] == 260
     assert (tmp_path / "ablation" / "runs" / "seg2.5_seed1.json").is_file()  # what a rerun resumes from
+
+
+def test_every_size_trains_the_original_recipe() -> None:
+    """The paper fine-tunes the original's model: pretraining and fine-tuning take no recipe switch, whatever
+    sfm-demo's default recipe is (its smoothness weight 0.1 until the fine-tuning's 0.75)."""
+    for size in SIZES.values():
+        run = size.data.train_config()
+        assert size.data.recipe == "faithful" and size.data.recipe_settings() == {}
+        assert run.data.augment and not run.loss.depth_smoothness and run.loss.smooth_weight == 0.1
