@@ -120,6 +120,11 @@ def define_path_flags(config: object, paths: Mapping[str, str], flag_values: fla
     return {path: flag for flag, path in paths.items()}
 
 
+def field_help(config_cls: type, path: str) -> str:
+    """The help text of the setting at a dotted path from `config_cls` (e.g. "run.loss.smooth_weight")."""
+    return setting_of(_field_at(config_cls, path)[0]).help
+
+
 def _field_at(config_cls: type, path: str) -> tuple[dataclasses.Field, object]:
     """The dataclass field at a dotted path from `config_cls` (through nested config fields) and its type hint."""
     owner, (*heads, name) = config_cls, path.split(".")

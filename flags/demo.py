@@ -7,23 +7,39 @@ from __future__ import annotations
 
 from absl import flags
 
-from flags.config_flags import define_config_flags, define_path_flags, register_config_validator, setting_names
+from flags.config_flags import (
+    define_config_flags,
+    define_path_flags,
+    field_help,
+    register_config_validator,
+    setting_names,
+)
 from sfmlearner_tf.tasks.demo import RUN_SETTINGS, DemoConfig
 from sfmlearner_tf.training.config import SETTING_PATHS
+from sfmlearner_tf.training.recipes import RECIPES
 
 _OWN = tuple(name for name in setting_names(DemoConfig) if name not in ("render_width", "render_height"))
 _RUN_PATHS = {name: f"run.{SETTING_PATHS[setting]}" for name, setting in RUN_SETTINGS.items()}
 _NAMES = (*_OWN, *_RUN_PATHS)
-# The demo runs exactly --steps steps (include_last_step), unlike run_train's --max_steps.
-# A recipe may set a run setting too (improved sets smooth_weight); one given on the command line wins.
-_HELP_TEXTS = {"steps": "Training steps.",
-               "smooth_weight": "Smoothness weight; when not given, the recipe's (improved: 0.05), else this default."}
+
+
+def _help_texts() -> dict[str, str]:
+    """Help texts that differ from the fields': --steps (the demo runs exactly that many, include_last_step), and
+    every run flag that a recipe also sets (improved sets smooth_weight): one given wins over the recipe's."""
+    texts = {"steps": "Training steps."}
+    for name, setting_name in RUN_SETTINGS.items():
+        by_recipe = {recipe: settings[setting_name] for recipe, settings in RECIPES.items() if setting_name in settings}
+        if by_recipe:
+            values = ", ".join(f"{recipe}: {value}" for recipe, value in by_recipe.items())
+            texts[name] = (f"{field_help(DemoConfig, _RUN_PATHS[name])} When not given, the recipe's ({values}) "
+                           "or else this default.")
+    return texts
 
 
 def define_flags(flag_values: flags.FlagValues) -> None:
     """Defines the demo's flags and their start-up validator on `flag_values`."""
     flag_of_field = {**define_config_flags(DemoConfig, flag_values, fields=_OWN),
-                     **define_path_flags(DemoConfig(), _RUN_PATHS, flag_values, _HELP_TEXTS)}
+                     **define_path_flags(DemoConfig(), _RUN_PATHS, flag_values, _help_texts())}
     register_config_validator(_NAMES, lambda values: DemoConfig.from_settings(**values), flag_of_field, flag_values)
 
 

@@ -220,6 +220,7 @@ def test_a_demo_run_setting_given_wins_over_the_recipes() -> None:
         assert run.loss.smooth_weight == given and run.loss.depth_smoothness and not run.data.augment
         assert config.recipe_settings() == {name: value for name, value in IMPROVED.items() if name != "smooth_weight"}
     assert DemoConfig.from_settings(smooth_weight=0.2).given_run_settings == ("smooth_weight",)
+    assert "(improved: 0.05)" in values["smooth_weight"].help and "recipe" not in values["seed"].help
 
 
 def test_demo_prints_the_recipe_as_flags() -> None:
